@@ -1,0 +1,289 @@
+"""The configuration: one YAML file, validated, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from canhgac.errors import ConfigError, ConfigErrors
+from canhgac.model import Severity
+from canhgac.yamlpos import line_of, load_with_lines
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+EXAMPLE_CONFIG = PACKAGE_DIR / "defaults" / "example.yaml"
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgencyLevel(StrEnum):
+    national = "national"
+    ministry = "ministry"
+    province = "province"
+    department = "department"
+    district = "district"
+    commune = "commune"
+
+
+class Agency(_Strict):
+    id: Identifier
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,7}$",
+                               description="Short code used in incident numbers, e.g. BDH")]
+    name_vi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+    level: AgencyLevel
+    parent: str | None = None
+    merged_into: str | None = Field(None, description="Successor after a merger (e.g. the 2025 provinces)")
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_vi
+
+
+class SystemKind(StrEnum):
+    public_service_portal = "public_service_portal"
+    one_stop = "one_stop"
+    e_office = "e_office"
+    data_sharing_gateway = "data_sharing_gateway"
+    other = "other"
+
+
+class FileLogSource(_Strict):
+    """Log files read by the file collector."""
+
+    type: Literal["file"] = "file"
+    paths: Annotated[list[str], Field(min_length=1)]
+    format: str
+
+
+class MonitoredSystem(_Strict):
+    id: Identifier
+    name: Annotated[str, Field(min_length=1)]
+    agency: str
+    kind: SystemKind
+    security_level: Annotated[int, Field(ge=1, le=5, description="Decree 85/2016 level")]
+    hostnames: list[str] = Field(default_factory=list)
+    ip_ranges: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
+    log_sources: list[FileLogSource] = Field(default_factory=list)
+
+
+class SqliteSettings(_Strict):
+    path: str = Field("canhgac.db", description="Relative paths are taken under CANHGAC_HOME")
+
+
+class ElasticsearchSettings(_Strict):
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    index_prefix: Identifier = "canhgac"
+    username: str | None = None
+    password_env: str | None = Field(None, description="Environment variable holding the password")
+    api_key_env: str | None = Field(None, description="Environment variable holding an API key")
+    ca_certs: str | None = None
+    verify_certs: bool = True
+    server_mode: Literal["stack", "serverless"] = "stack"
+    request_timeout: float = 30.0
+
+
+class StoreSettings(_Strict):
+    kind: Literal["sqlite", "elasticsearch"] = "sqlite"
+    sqlite: SqliteSettings = SqliteSettings()
+    elasticsearch: ElasticsearchSettings | None = None
+
+    @model_validator(mode="after")
+    def _elasticsearch_needs_settings(self) -> StoreSettings:
+        if self.kind == "elasticsearch" and self.elasticsearch is None:
+            raise ValueError("kind is elasticsearch but the elasticsearch block is missing")
+        return self
+
+
+class SlackSettings(_Strict):
+    token_env: str = "SLACK_BOT_TOKEN"
+    base_url: str = "https://slack.com/api/"
+
+
+class NotificationRoute(_Strict):
+    name: str
+    channel: Annotated[str, Field(min_length=1)]
+    agencies: list[str] = Field(default_factory=list, description="Agency subtrees; empty means all")
+    min_severity: Severity = Severity.medium
+
+
+class NotificationSettings(_Strict):
+    language: Literal["vi", "en"] = "vi"
+    slack: SlackSettings | None = None
+    routes: list[NotificationRoute] = Field(default_factory=list)
+
+
+class Role(StrEnum):
+    soc_admin = "soc_admin"
+    soc_analyst = "soc_analyst"
+    agency_responder = "agency_responder"
+    agency_viewer = "agency_viewer"
+    auditor = "auditor"
+
+    @property
+    def sees_all(self) -> bool:
+        return self in (Role.soc_admin, Role.soc_analyst, Role.auditor)
+
+
+class ApiKey(_Strict):
+    name: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the key, hex")]
+    role: Role
+    agency: str | None = None
+
+    @model_validator(mode="after")
+    def _agency_roles_need_agency(self) -> ApiKey:
+        if not self.role.sees_all and self.agency is None:
+            raise ValueError(f"role {self.role.value} needs an agency")
+        return self
+
+
+class AnomalySettings(_Strict):
+    enabled: bool = True
+    interval_seconds: Annotated[int, Field(ge=5)] = 300
+    window_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
+    history_windows: Annotated[int, Field(ge=8)] = 288
+    min_windows: Annotated[int, Field(ge=8)] = 24
+    contamination: Annotated[float, Field(gt=0, le=0.5)] = 0.02
+
+
+class DetectionSettings(_Strict):
+    builtin_rules: bool = True
+    rule_dirs: list[str] = Field(default_factory=list)
+    anomaly: AnomalySettings = AnomalySettings()
+
+
+class Settings(_Strict):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    agencies: Annotated[list[Agency], Field(min_length=1)]
+    systems: list[MonitoredSystem] = Field(default_factory=list)
+    store: StoreSettings = StoreSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    api_keys: list[ApiKey] = Field(default_factory=list)
+    detection: DetectionSettings = DetectionSettings()
+
+    _source: Path | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the file, taken relative to the file's own folder."""
+        path = Path(os.path.expanduser(value))
+        if path.is_absolute() or self._source is None:
+            return path
+        return self._source.parent / path
+
+
+def home_dir() -> Path:
+    home = Path(os.environ.get("CANHGAC_HOME") or Path.home() / ".canhgac")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("CANHGAC_CONFIG")
+    if env:
+        return Path(env)
+    own = Path(os.environ["CANHGAC_HOME"]) / "canhgac.yaml" if os.environ.get("CANHGAC_HOME") else None
+    return own if own is not None and own.exists() else EXAMPLE_CONFIG
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    file = Path(path) if path is not None else default_config_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(file)) from None
+    return parse_settings(text, str(file), source=file)
+
+
+def parse_settings(text: str, filename: str, *, source: Path | None = None) -> Settings:
+    data, lines = load_with_lines(text, filename)
+    if not isinstance(data, dict):
+        raise ConfigError("the file must hold a mapping (key: value) at the top", file=filename, line=1)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigErrors([_located(err, filename, lines) for err in exc.errors()]) from None
+    problems = [ConfigError(msg, file=filename, line=line_of(lines, loc), field=_dotted(loc))
+                for loc, msg in _reference_problems(settings)]
+    if problems:
+        raise ConfigErrors(problems)
+    settings._source = source.resolve() if source is not None else None
+    return settings
+
+
+def _located(err: Any, filename: str, lines: dict[Any, int]) -> ConfigError:
+    loc = tuple(err["loc"])
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    return ConfigError(message, file=filename, line=line_of(lines, loc), field=_dotted(loc))
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _reference_problems(settings: Settings) -> list[tuple[tuple[Any, ...], str]]:
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    ids: dict[str, int] = {}
+    for index, agency in enumerate(settings.agencies):
+        if agency.id in ids:
+            problems.append((("agencies", index, "id"), f"duplicate agency id {agency.id!r}"))
+        ids[agency.id] = index
+    codes: set[str] = set()
+    for index, agency in enumerate(settings.agencies):
+        if agency.code in codes:
+            problems.append((("agencies", index, "code"), f"duplicate agency code {agency.code!r}"))
+        codes.add(agency.code)
+        for key in ("parent", "merged_into"):
+            target = getattr(agency, key)
+            if target is not None and target not in ids:
+                problems.append((("agencies", index, key), f"unknown agency {target!r}"))
+    problems += _cycles(settings.agencies)
+    system_ids: set[str] = set()
+    for index, system in enumerate(settings.systems):
+        if system.id in system_ids:
+            problems.append((("systems", index, "id"), f"duplicate system id {system.id!r}"))
+        system_ids.add(system.id)
+        if system.agency not in ids:
+            problems.append((("systems", index, "agency"), f"unknown agency {system.agency!r}"))
+    for index, route in enumerate(settings.notifications.routes):
+        for item, agency_id in enumerate(route.agencies):
+            if agency_id not in ids:
+                problems.append((("notifications", "routes", index, "agencies", item),
+                                 f"unknown agency {agency_id!r}"))
+    for index, key in enumerate(settings.api_keys):
+        if key.agency is not None and key.agency not in ids:
+            problems.append((("api_keys", index, "agency"), f"unknown agency {key.agency!r}"))
+    return problems
+
+
+def _cycles(agencies: list[Agency]) -> list[tuple[tuple[Any, ...], str]]:
+    up = {a.id: a.merged_into or a.parent for a in agencies}
+    problems = []
+    for index, agency in enumerate(agencies):
+        seen = {agency.id}
+        node = up.get(agency.id)
+        while node is not None:
+            if node in seen:
+                problems.append((("agencies", index, "parent"), f"agency {agency.id!r} is its own ancestor"))
+                break
+            seen.add(node)
+            node = up.get(node)
+    return problems

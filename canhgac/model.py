@@ -1,0 +1,179 @@
+"""The shared data model: events (flat ECS dicts), dead letters, alerts, incidents, audit entries.
+
+Events are plain ``dict``s keyed by dotted Elastic Common Schema names (``"source.ip"``), because the
+ingest path handles hundreds of thousands of them per second and Elasticsearch stores dotted keys as
+the same object paths. Everything slower-moving is a pydantic model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Event = dict[str, Any]
+
+#: ECS fields every stored event has.
+REQUIRED_EVENT_FIELDS = ("@timestamp", "event.id", "organization.id", "event.original")
+
+
+def event_id(stream: str, offset: int, raw: bytes) -> str:
+    """A stable id for the line ``raw`` found at byte ``offset`` of the log stream ``stream``.
+
+    The line's bytes are part of the key so that a truncated-and-rewritten file never reuses the id of
+    a different line at the same offset.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(stream.encode())
+    digest.update(b"\0%d\0" % offset)
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def stable_id(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with millisecond precision and a ``Z``, the form stored everywhere."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.low: 1, Severity.medium: 2, Severity.high: 3, Severity.critical: 4}
+
+
+class IncidentState(StrEnum):
+    new = "new"
+    acknowledged = "acknowledged"
+    investigating = "investigating"
+    contained = "contained"
+    resolved = "resolved"
+    closed = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (IncidentState.resolved, IncidentState.closed)
+
+
+OPEN_STATES = tuple(s for s in IncidentState if s.is_open)
+
+
+class Resolution(StrEnum):
+    true_positive = "true_positive"
+    false_positive = "false_positive"
+    benign = "benign"
+    duplicate = "duplicate"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The JSON document a store keeps (datetimes as UTC ISO strings)."""
+        return self.model_dump(mode="json", exclude={"version"} if "version" in type(self).model_fields
+                               else None)
+
+
+class DeadLetter(_Record):
+    """A line that could not become an event, kept with where it came from and why."""
+
+    id: str
+    received: datetime
+    source_format: str
+    path: str
+    offset: int
+    reason: str
+    raw: str
+    agency: str | None = None
+
+
+class Alert(_Record):
+    """One detection: a rule (or model) matched one or more events."""
+
+    id: str
+    detector: str = "sigma"
+    rule_id: str
+    rule_title: str
+    severity: Severity
+    tags: list[str] = Field(default_factory=list)
+    agency: str
+    system: str | None = None
+    entities: dict[str, str] = Field(default_factory=dict)
+    first_seen: datetime
+    last_seen: datetime
+    count: int = 1
+    event_ids: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+    created: datetime = Field(default_factory=utcnow)
+
+    @property
+    def fingerprint(self) -> str:
+        return "|".join((self.rule_id, self.agency, self.entities.get("source.ip", "")))
+
+
+class Incident(_Record):
+    """A group of alerts that an analyst handles as one case."""
+
+    id: str
+    agency: str
+    system: str | None = None
+    title: str
+    severity: Severity
+    state: IncidentState = IncidentState.new
+    resolution: Resolution | None = None
+    assignee: str | None = None
+    fingerprint: str
+    rule_id: str
+    tags: list[str] = Field(default_factory=list)
+    entities: dict[str, str] = Field(default_factory=dict)
+    alert_ids: list[str] = Field(default_factory=list)
+    alert_count: int = 0
+    first_seen: datetime
+    last_seen: datetime
+    created: datetime = Field(default_factory=utcnow)
+    updated: datetime = Field(default_factory=utcnow)
+    #: Opaque optimistic-concurrency token set by the store; not part of the stored document.
+    version: str | None = None
+
+
+class AuditEntry(_Record):
+    """An append-only record of one change: who, when, what it was, what it became."""
+
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    agency: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None

@@ -1,0 +1,340 @@
+"""Elasticsearch (or OpenSearch-compatible) store through the official client.
+
+Layout (see docs/decisions/0002-elasticsearch-layout.md): events in monthly indices
+``<prefix>-events-YYYY.MM`` keyed by ``event.id`` (the month comes from ``@timestamp``, so a repeated line
+always lands on the same document); alerts, incidents, audit, dead letters and state in one index each.
+Agency scoping is a ``terms`` filter on the expanded subtree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConnectionError as EsConnectionError
+
+from canhgac.config import ElasticsearchSettings
+from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
+from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, to_utc_iso
+from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket
+from storage.elasticsearch.mappings import templates
+
+BULK_CHUNK = 2000
+SEVERITY_AT_LEAST = {"low": ["low", "medium", "high", "critical"], "medium": ["medium", "high", "critical"],
+                     "high": ["high", "critical"], "critical": ["critical"]}
+
+
+def client_from_settings(settings: ElasticsearchSettings) -> Elasticsearch:
+    options: dict[str, Any] = {"request_timeout": settings.request_timeout,
+                               "verify_certs": settings.verify_certs,
+                               "server_mode": settings.server_mode}
+    if settings.ca_certs:
+        options["ca_certs"] = settings.ca_certs
+    if settings.api_key_env:
+        options["api_key"] = os.environ.get(settings.api_key_env, "")
+    elif settings.username:
+        password = os.environ.get(settings.password_env or "", "")
+        options["basic_auth"] = (settings.username, password)
+    return Elasticsearch(settings.url, **options)
+
+
+class _Clock:
+    """Strictly increasing integers for ordering audit entries written in the same millisecond."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, time.time_ns())
+            return self._last
+
+
+class ElasticsearchStore(Store):
+    kind = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, *, index_prefix: str = "canhgac") -> None:
+        self.client = client
+        self.prefix = index_prefix
+        self._clock = _Clock()
+        self._guard(self._install_templates)
+
+    def _index(self, family: str) -> str:
+        return f"{self.prefix}-{family}"
+
+    @property
+    def _events_pattern(self) -> str:
+        return f"{self.prefix}-events-*"
+
+    def _install_templates(self) -> None:
+        for name, body in templates(self.prefix).items():
+            self.client.indices.put_index_template(name=name, **body)
+        for family in ("alerts", "incidents", "audit", "deadletters", "state"):
+            if not self.client.indices.exists(index=self._index(family)):
+                try:
+                    self.client.indices.create(index=self._index(family))
+                except Exception as exc:  # created meanwhile by another process
+                    if "resource_already_exists" not in str(exc):
+                        raise
+
+    def _guard(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except EsConnectionError as exc:
+            raise StoreUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+
+    def _bulk_create(self, index_of: Any, docs: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Create documents that do not exist yet; return the ids that were created."""
+        created: list[str] = []
+        iterator = iter(docs)
+        while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
+            operations: list[dict[str, Any]] = []
+            for doc_id, doc in chunk:
+                operations.append({"create": {"_index": index_of(doc), "_id": doc_id}})
+                operations.append(doc)
+            response = self._guard(self.client.bulk, operations=operations)
+            failures = []
+            for item in response["items"]:
+                result = item["create"]
+                status = result.get("status", 500)
+                if status in (200, 201):
+                    created.append(result["_id"])
+                elif status != 409:
+                    failures.append(result.get("error"))
+            if failures:
+                raise StoreUnavailable(f"bulk write refused {len(failures)} documents: {failures[0]}")
+        return created
+
+    # events -----------------------------------------------------------------------------------
+    def _event_index(self, event: Event) -> str:
+        stamp = event["@timestamp"]
+        return f"{self.prefix}-events-{stamp[0:4]}.{stamp[5:7]}"
+
+    def put_events(self, events: Sequence[Event]) -> int:
+        return len(self._bulk_create(self._event_index, ((e["event.id"], e) for e in events)))
+
+    def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None:
+        hits = self._search(self._events_pattern, _bool([{"ids": {"values": [event_id]}},
+                                                          *_scope("organization.id", agencies)]), size=1)
+        return hits[0]["_source"] if hits else None
+
+    def _event_filters(self, query: EventQuery) -> list[dict[str, Any]]:
+        filters = _scope("organization.id", query.agencies)
+        if query.start is not None or query.end is not None:
+            bounds: dict[str, Any] = {"format": "strict_date_optional_time"}
+            if query.start is not None:
+                bounds["gte"] = to_utc_iso(query.start)
+            if query.end is not None:
+                bounds["lt"] = to_utc_iso(query.end)
+            filters.append({"range": {"@timestamp": bounds}})
+        for name, values in query.filters.items():
+            filters.append({"terms": {name: list(values)}})
+        return filters
+
+    def search_events(self, query: EventQuery) -> list[Event]:
+        order = "desc" if query.newest_first else "asc"
+        hits = self._search(self._events_pattern, _bool(self._event_filters(query)), size=query.limit,
+                            sort=[{"@timestamp": order}, {"event.id": order}])
+        return [hit["_source"] for hit in hits]
+
+    def count_events(self, query: EventQuery) -> int:
+        response = self._guard(self.client.count, index=self._events_pattern,
+                               query=_bool(self._event_filters(query)), ignore_unavailable=True,
+                               allow_no_indices=True)
+        return int(response["count"])
+
+    def count_events_by(self, query: EventQuery, field_name: str, size: int = 10) -> dict[str, int]:
+        aggs = {"by": {"terms": {"field": field_name, "size": size,
+                                 "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
+        buckets = self._aggregate(self._events_pattern, _bool(self._event_filters(query)), aggs)
+        return {_key(b): b["doc_count"] for b in buckets}
+
+    def count_events_over_time(self, query: EventQuery, interval_seconds: int) -> list[TimeBucket]:
+        aggs = {"by": {"date_histogram": {"field": "@timestamp", "fixed_interval": f"{interval_seconds}s",
+                                          "min_doc_count": 1}}}
+        buckets = self._aggregate(self._events_pattern, _bool(self._event_filters(query)), aggs)
+        return [TimeBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), b["doc_count"]) for b in buckets]
+
+    def _search(self, index: str, query: dict[str, Any], *, size: int,
+                sort: list[Any] | None = None) -> list[dict[str, Any]]:
+        response = self._guard(self.client.search, index=index, query=query, size=size, sort=sort,
+                               ignore_unavailable=True, allow_no_indices=True, seq_no_primary_term=True)
+        return response["hits"]["hits"]
+
+    def _aggregate(self, index: str, query: dict[str, Any], aggs: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self._guard(self.client.search, index=index, query=query, size=0, aggs=aggs,
+                               ignore_unavailable=True, allow_no_indices=True)
+        return response.get("aggregations", {}).get("by", {}).get("buckets", [])
+
+    # dead letters -----------------------------------------------------------------------------
+    def put_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        index = self._index("deadletters")
+        return len(self._bulk_create(lambda _: index, ((d.id, d.to_doc()) for d in letters)))
+
+    def search_dead_letters(self, *, agencies: frozenset[str] | None = None,
+                            path: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        filters = _scope("agency", agencies)
+        if path is not None:
+            filters.append({"term": {"path": path}})
+        hits = self._search(self._index("deadletters"), _bool(filters), size=limit,
+                            sort=[{"received": "desc"}, {"id": "asc"}])
+        return [DeadLetter.model_validate(h["_source"]) for h in hits]
+
+    # alerts -----------------------------------------------------------------------------------
+    def put_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        index = self._index("alerts")
+        created = set(self._bulk_create(lambda _: index, ((a.id, a.to_doc()) for a in alerts)))
+        return [a for a in alerts if a.id in created]
+
+    def search_alerts(self, query: AlertQuery) -> list[Alert]:
+        filters = _scope("agency", query.agencies)
+        if query.start is not None or query.end is not None:
+            bounds: dict[str, Any] = {}
+            if query.start is not None:
+                bounds["gte"] = to_utc_iso(query.start)
+            if query.end is not None:
+                bounds["lt"] = to_utc_iso(query.end)
+            filters.append({"range": {"last_seen": bounds}})
+        if query.rule_id is not None:
+            filters.append({"term": {"rule_id": query.rule_id}})
+        if query.min_severity is not None:
+            filters.append({"terms": {"severity": SEVERITY_AT_LEAST[query.min_severity.value]}})
+        hits = self._search(self._index("alerts"), _bool(filters), size=query.limit,
+                            sort=[{"last_seen": "desc"}, {"id": "asc"}])
+        return [Alert.model_validate(h["_source"]) for h in hits]
+
+    # incidents --------------------------------------------------------------------------------
+    def create_incident(self, incident: Incident) -> Incident:
+        try:
+            response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
+                                   document=incident.to_doc(), op_type="create", refresh=True)
+        except ConflictError:
+            raise VersionConflict(incident.id, "new", "exists") from None
+        return incident.model_copy(update={"version": _version(response)})
+
+    def get_incident(self, incident_id: str, *, agencies: frozenset[str] | None = None) -> Incident | None:
+        try:
+            response = self._guard(self.client.get, index=self._index("incidents"), id=incident_id)
+        except NotFoundError:
+            return None
+        incident = Incident.model_validate(response["_source"])
+        if agencies is not None and incident.agency not in agencies:
+            return None
+        return incident.model_copy(update={"version": _version(response)})
+
+    def update_incident(self, incident: Incident, *, expected_version: str) -> Incident:
+        try:
+            seq_no, primary_term = (int(part) for part in expected_version.split(":"))
+        except ValueError:
+            raise VersionConflict(incident.id, expected_version, None) from None
+        try:
+            response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
+                                   document=incident.to_doc(), if_seq_no=seq_no,
+                                   if_primary_term=primary_term, refresh=True)
+        except ConflictError:
+            current = self.get_incident(incident.id)
+            if current is None:
+                raise NotFound(f"incident {incident.id} does not exist") from None
+            raise VersionConflict(incident.id, expected_version, current.version) from None
+        return incident.model_copy(update={"version": _version(response)})
+
+    def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        filters = _scope("agency", query.agencies)
+        if query.states is not None:
+            filters.append({"terms": {"state": sorted(s.value for s in query.states)}})
+        if query.fingerprint is not None:
+            filters.append({"term": {"fingerprint": query.fingerprint}})
+        if query.rule_id is not None:
+            filters.append({"term": {"rule_id": query.rule_id}})
+        hits = self._search(self._index("incidents"), _bool(filters), size=query.limit,
+                            sort=[{"last_seen": "desc"}, {"id": "asc"}])
+        return [Incident.model_validate(h["_source"]).model_copy(update={"version": _version(h)})
+                for h in hits]
+
+    def next_sequence(self, name: str) -> int:
+        index, doc_id = self._index("state"), f"sequence:{name}"
+        while True:
+            try:
+                current = self._guard(self.client.get, index=index, id=doc_id)
+            except NotFoundError:
+                try:
+                    self._guard(self.client.index, index=index, id=doc_id, document={"number": 1},
+                                op_type="create", refresh=True)
+                    return 1
+                except ConflictError:
+                    continue
+            number = int(current["_source"]["number"]) + 1
+            try:
+                self._guard(self.client.index, index=index, id=doc_id, document={"number": number},
+                            if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
+                            refresh=True)
+                return number
+            except ConflictError:
+                continue
+
+    # audit trail ------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        doc = {**entry.to_doc(), "seq": self._clock.next()}
+        try:
+            self._guard(self.client.index, index=self._index("audit"), id=entry.id, document=doc,
+                        op_type="create", refresh=True)
+        except ConflictError:
+            raise VersionConflict(entry.id, "new", "exists") from None
+
+    def list_audit(self, *, object_type: str | None = None, object_id: str | None = None,
+                   agencies: frozenset[str] | None = None, limit: int = 100) -> list[AuditEntry]:
+        filters = _scope("agency", agencies)
+        for name, value in (("object_type", object_type), ("object_id", object_id)):
+            if value is not None:
+                filters.append({"term": {name: value}})
+        hits = self._search(self._index("audit"), _bool(filters), size=limit,
+                            sort=[{"at": "asc"}, {"seq": "asc"}])
+        return [AuditEntry.model_validate({k: v for k, v in h["_source"].items() if k != "seq"})
+                for h in hits]
+
+    # small state ------------------------------------------------------------------------------
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        try:
+            response = self._guard(self.client.get, index=self._index("state"), id=f"state:{key}")
+        except NotFoundError:
+            return None
+        return response["_source"]["value"]
+
+    def put_state(self, key: str, value: dict[str, Any]) -> None:
+        self._guard(self.client.index, index=self._index("state"), id=f"state:{key}",
+                    document={"value": value}, refresh=True)
+
+    def refresh(self) -> None:
+        self._guard(self.client.indices.refresh, index=f"{self.prefix}-*", ignore_unavailable=True,
+                    allow_no_indices=True)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _scope(field_name: str, agencies: frozenset[str] | None) -> list[dict[str, Any]]:
+    if agencies is None:
+        return []
+    return [{"terms": {field_name: sorted(agencies)}}]
+
+
+def _bool(filters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def _version(response: Any) -> str:
+    return f"{response['_seq_no']}:{response['_primary_term']}"
+
+
+def _key(bucket: dict[str, Any]) -> str:
+    key = bucket.get("key_as_string", bucket["key"])
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    return str(key)

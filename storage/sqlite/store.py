@@ -1,0 +1,297 @@
+"""The embedded default store: one SQLite file in WAL mode, a connection per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from canhgac.errors import NotFound, VersionConflict
+from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident
+from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket
+
+SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _iso_ms(text: str) -> int:
+    return _ms(datetime.fromisoformat(text))
+
+
+def _json_path(field_name: str) -> str:
+    return '$."' + field_name.replace('"', "") + '"'
+
+
+class SqliteStore(Store):
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # events -----------------------------------------------------------------------------------
+    def put_events(self, events: Sequence[Event]) -> int:
+        if not events:
+            return 0
+        rows = [(e["event.id"], _iso_ms(e["@timestamp"]), e["organization.id"], orjson.dumps(e).decode())
+                for e in events]
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO events (id, ts, agency, doc) VALUES (?, ?, ?, ?)", rows)
+            return conn.total_changes - before
+
+    def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None:
+        row = self._conn().execute("SELECT agency, doc FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None or (agencies is not None and row[0] not in agencies):
+            return None
+        return orjson.loads(row[1])
+
+    def _event_where(self, query: EventQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.agencies is not None:
+            clauses.append(f"agency IN ({','.join('?' * len(query.agencies))})" if query.agencies else "0")
+            params += sorted(query.agencies)
+        if query.start is not None:
+            clauses.append("ts >= ?")
+            params.append(_ms(query.start))
+        if query.end is not None:
+            clauses.append("ts < ?")
+            params.append(_ms(query.end))
+        for name, values in query.filters.items():
+            if name == "organization.id":
+                column = "agency"
+            elif name == "event.id":
+                column = "id"
+            else:
+                column = f"json_extract(doc, '{_json_path(name)}')"
+            wanted = _both_types(values)
+            clauses.append(f"{column} IN ({','.join('?' * len(wanted))})" if wanted else "0")
+            params += wanted
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def search_events(self, query: EventQuery) -> list[Event]:
+        where, params = self._event_where(query)
+        order = "DESC" if query.newest_first else "ASC"
+        sql = f"SELECT doc FROM events{where} ORDER BY ts {order}, id {order} LIMIT ?"
+        return [orjson.loads(row[0]) for row in self._conn().execute(sql, [*params, query.limit])]
+
+    def count_events(self, query: EventQuery) -> int:
+        where, params = self._event_where(query)
+        return self._conn().execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
+
+    def count_events_by(self, query: EventQuery, field_name: str, size: int = 10) -> dict[str, int]:
+        where, params = self._event_where(query)
+        column = "agency" if field_name == "organization.id" else f"json_extract(doc, '{_json_path(field_name)}')"
+        sql = (f"SELECT {column} AS value, count(*) AS n FROM events{where} GROUP BY value "
+               f"HAVING value IS NOT NULL ORDER BY n DESC, value LIMIT ?")
+        return {str(value): n for value, n in self._conn().execute(sql, [*params, size])}
+
+    def count_events_over_time(self, query: EventQuery, interval_seconds: int) -> list[TimeBucket]:
+        where, params = self._event_where(query)
+        width = interval_seconds * 1000
+        sql = f"SELECT (ts / {width}) * {width} AS b, count(*) FROM events{where} GROUP BY b ORDER BY b"
+        return [TimeBucket(datetime.fromtimestamp(b / 1000, UTC), n)
+                for b, n in self._conn().execute(sql, params)]
+
+    # dead letters -----------------------------------------------------------------------------
+    def put_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        rows = [(d.id, _ms(d.received), d.agency, d.path, orjson.dumps(d.to_doc()).decode()) for d in letters]
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO dead_letters (id, received, agency, path, doc) "
+                             "VALUES (?, ?, ?, ?, ?)", rows)
+            return conn.total_changes - before
+
+    def search_dead_letters(self, *, agencies: frozenset[str] | None = None,
+                            path: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        clauses, params = _scope("agency", agencies)
+        if path is not None:
+            clauses.append("path = ?")
+            params.append(path)
+        sql = f"SELECT doc FROM dead_letters{_where(clauses)} ORDER BY received DESC, id LIMIT ?"
+        return [DeadLetter.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, limit])]
+
+    # alerts -----------------------------------------------------------------------------------
+    def put_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        new: list[Alert] = []
+        with self._write() as conn:
+            for alert in alerts:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO alerts (id, agency, rule_id, severity, last_seen, doc) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (alert.id, alert.agency, alert.rule_id, alert.severity.rank, _ms(alert.last_seen),
+                     orjson.dumps(alert.to_doc()).decode()))
+                if cur.rowcount:
+                    new.append(alert)
+        return new
+
+    def search_alerts(self, query: AlertQuery) -> list[Alert]:
+        clauses, params = _scope("agency", query.agencies)
+        if query.start is not None:
+            clauses.append("last_seen >= ?")
+            params.append(_ms(query.start))
+        if query.end is not None:
+            clauses.append("last_seen < ?")
+            params.append(_ms(query.end))
+        if query.rule_id is not None:
+            clauses.append("rule_id = ?")
+            params.append(query.rule_id)
+        if query.min_severity is not None:
+            clauses.append("severity >= ?")
+            params.append(query.min_severity.rank)
+        sql = f"SELECT doc FROM alerts{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
+        return [Alert.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, query.limit])]
+
+    # incidents --------------------------------------------------------------------------------
+    def create_incident(self, incident: Incident) -> Incident:
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO incidents (id, agency, state, fingerprint, rule_id, last_seen, version, doc) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 1, ?)", _incident_row(incident))
+        except sqlite3.IntegrityError:
+            raise VersionConflict(incident.id, "new", "exists") from None
+        return incident.model_copy(update={"version": "1"})
+
+    def get_incident(self, incident_id: str, *, agencies: frozenset[str] | None = None) -> Incident | None:
+        row = self._conn().execute("SELECT agency, version, doc FROM incidents WHERE id = ?",
+                                   (incident_id,)).fetchone()
+        if row is None or (agencies is not None and row[0] not in agencies):
+            return None
+        return Incident.model_validate_json(row[2]).model_copy(update={"version": str(row[1])})
+
+    def update_incident(self, incident: Incident, *, expected_version: str) -> Incident:
+        with self._write() as conn:
+            row = conn.execute("SELECT version FROM incidents WHERE id = ?", (incident.id,)).fetchone()
+            if row is None:
+                raise NotFound(f"incident {incident.id} does not exist")
+            if str(row[0]) != expected_version:
+                raise VersionConflict(incident.id, expected_version, str(row[0]))
+            agency, state, fingerprint, rule_id, last_seen, doc = _incident_row(incident)[1:]
+            conn.execute("UPDATE incidents SET agency=?, state=?, fingerprint=?, rule_id=?, last_seen=?, "
+                         "doc=?, version=version+1 WHERE id=?",
+                         (agency, state, fingerprint, rule_id, last_seen, doc, incident.id))
+            return incident.model_copy(update={"version": str(row[0] + 1)})
+
+    def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        clauses, params = _scope("agency", query.agencies)
+        if query.states is not None:
+            clauses.append(f"state IN ({','.join('?' * len(query.states))})" if query.states else "0")
+            params += sorted(s.value for s in query.states)
+        for column, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        sql = f"SELECT version, doc FROM incidents{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
+        return [Incident.model_validate_json(doc).model_copy(update={"version": str(version)})
+                for version, doc in self._conn().execute(sql, [*params, query.limit])]
+
+    def next_sequence(self, name: str) -> int:
+        with self._write() as conn:
+            conn.execute("INSERT INTO sequences (name, value) VALUES (?, 1) "
+                         "ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,))
+            return conn.execute("SELECT value FROM sequences WHERE name = ?", (name,)).fetchone()[0]
+
+    # audit trail ------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute("INSERT INTO audit (id, at, object_type, object_id, agency, doc) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (entry.id, _ms(entry.at), entry.object_type, entry.object_id, entry.agency,
+                              orjson.dumps(entry.to_doc()).decode()))
+        except sqlite3.IntegrityError:
+            raise VersionConflict(entry.id, "new", "exists") from None
+
+    def list_audit(self, *, object_type: str | None = None, object_id: str | None = None,
+                   agencies: frozenset[str] | None = None, limit: int = 100) -> list[AuditEntry]:
+        clauses, params = _scope("agency", agencies)
+        for column, value in (("object_type", object_type), ("object_id", object_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        sql = f"SELECT doc FROM audit{_where(clauses)} ORDER BY seq LIMIT ?"
+        return [AuditEntry.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, limit])]
+
+    # small state ------------------------------------------------------------------------------
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT doc FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else orjson.loads(row[0])
+
+    def put_state(self, key: str, value: dict[str, Any]) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO state (key, doc) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET doc = "
+                         "excluded.doc", (key, orjson.dumps(value).decode()))
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _incident_row(incident: Incident) -> tuple[Any, ...]:
+    return (incident.id, incident.agency, incident.state.value, incident.fingerprint, incident.rule_id,
+            _ms(incident.last_seen), orjson.dumps(incident.to_doc()).decode())
+
+
+def _scope(column: str, agencies: frozenset[str] | None) -> tuple[list[str], list[Any]]:
+    if agencies is None:
+        return [], []
+    if not agencies:
+        return ["0"], []
+    return [f"{column} IN ({','.join('?' * len(agencies))})"], sorted(agencies)
+
+
+def _where(clauses: list[str]) -> str:
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def _both_types(values: Sequence[str | int]) -> list[Any]:
+    """JSON numbers and strings differ in SQLite; accept ``"404"`` for a stored ``404`` and back."""
+    out: list[Any] = []
+    for value in values:
+        out.append(value)
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            out.append(int(value))
+        elif isinstance(value, int):
+            out.append(str(value))
+    return out
