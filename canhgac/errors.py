@@ -50,6 +50,10 @@ class ParseError(CanhGacError):
         super().__init__(reason)
 
 
+class UnknownFormat(CanhGacError, ValueError):
+    """A log format name that no parser handles."""
+
+
 class NotFound(CanhGacError):
     """The requested object does not exist (or is outside the caller's scope)."""
 

@@ -16,6 +16,28 @@ from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, Incide
 
 
 @dataclass(frozen=True)
+class EventCursor:
+    """A position in event order: the ``@timestamp`` and ``event.id`` of the last event seen."""
+
+    timestamp: str
+    event_id: str
+
+    @classmethod
+    def of(cls, event: Event) -> EventCursor:
+        return cls(event["@timestamp"], event["event.id"])
+
+
+@dataclass(frozen=True)
+class AlertCursor:
+    last_seen: datetime
+    alert_id: str
+
+    @classmethod
+    def of(cls, alert: Alert) -> AlertCursor:
+        return cls(alert.last_seen, alert.id)
+
+
+@dataclass(frozen=True)
 class EventQuery:
     start: datetime | None = None
     end: datetime | None = None  # exclusive
@@ -23,6 +45,7 @@ class EventQuery:
     filters: Mapping[str, Sequence[str | int]] = field(default_factory=dict)  # field: any of these values
     limit: int = 100
     newest_first: bool = True
+    after: EventCursor | None = None  # resume after this event, in the query's order
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,7 @@ class AlertQuery:
     rule_id: str | None = None
     min_severity: Severity | None = None
     limit: int = 100
+    after: AlertCursor | None = None  # resume after this alert (newest first)
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,21 @@ class TimeBucket:
     count: int
 
 
+@dataclass(frozen=True)
+class WindowFeatures:
+    """Traffic of one agency in one time window: what the anomaly detector learns from."""
+
+    agency: str
+    start: datetime
+    requests: int
+    errors: int  # HTTP status >= 400
+    distinct_sources: int  # distinct source.ip
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+
 class Store(ABC):
     """Events, dead letters, alerts, incidents, the audit trail and small state, behind one API."""
 
@@ -64,7 +103,8 @@ class Store(ABC):
     def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None: ...
 
     @abstractmethod
-    def search_events(self, query: EventQuery) -> list[Event]: ...
+    def search_events(self, query: EventQuery) -> list[Event]:
+        """Ordered by ``@timestamp`` then ``event.id`` (newest first unless asked otherwise)."""
 
     @abstractmethod
     def count_events(self, query: EventQuery) -> int: ...
@@ -76,6 +116,13 @@ class Store(ABC):
     @abstractmethod
     def count_events_over_time(self, query: EventQuery, interval_seconds: int) -> list[TimeBucket]:
         """Matching events per fixed interval (aligned to the epoch), non-empty buckets, oldest first."""
+
+    @abstractmethod
+    def window_features(self, query: EventQuery, interval_seconds: int) -> list[WindowFeatures]:
+        """Per agency and fixed window (aligned to the epoch): requests, errors, distinct sources.
+
+        Only windows with at least one event appear; ordered by agency, then window start.
+        """
 
     # dead letters -----------------------------------------------------------------------------
     @abstractmethod
@@ -91,7 +138,8 @@ class Store(ABC):
         """Store alerts keyed by id; return the ones that were new."""
 
     @abstractmethod
-    def search_alerts(self, query: AlertQuery) -> list[Alert]: ...
+    def search_alerts(self, query: AlertQuery) -> list[Alert]:
+        """Newest ``last_seen`` first (ties by id)."""
 
     # incidents --------------------------------------------------------------------------------
     @abstractmethod

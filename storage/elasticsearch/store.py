@@ -21,8 +21,8 @@ from elasticsearch import ConnectionError as EsConnectionError
 
 from canhgac.config import ElasticsearchSettings
 from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
-from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, to_utc_iso
-from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket
+from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc, to_utc_iso
+from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
 from storage.elasticsearch.mappings import templates
 
 BULK_CHUNK = 2000
@@ -140,9 +140,37 @@ class ElasticsearchStore(Store):
 
     def search_events(self, query: EventQuery) -> list[Event]:
         order = "desc" if query.newest_first else "asc"
+        after = None
+        if query.after is not None:
+            after = [_epoch_ms(parse_utc(query.after.timestamp)), query.after.event_id]
         hits = self._search(self._events_pattern, _bool(self._event_filters(query)), size=query.limit,
-                            sort=[{"@timestamp": order}, {"event.id": order}])
+                            sort=[{"@timestamp": order}, {"event.id": order}], search_after=after)
         return [hit["_source"] for hit in hits]
+
+    def window_features(self, query: EventQuery, interval_seconds: int) -> list[WindowFeatures]:
+        composite: dict[str, Any] = {
+            "size": 1000,
+            "sources": [{"agency": {"terms": {"field": "organization.id"}}},
+                        {"start": {"date_histogram": {"field": "@timestamp",
+                                                      "fixed_interval": f"{interval_seconds}s"}}}],
+        }
+        aggs = {"errors": {"filter": {"range": {"http.response.status_code": {"gte": 400}}}},
+                "sources": {"cardinality": {"field": "source.ip", "precision_threshold": 40000}}}
+        out: list[WindowFeatures] = []
+        while True:
+            response = self._guard(self.client.search, index=self._events_pattern, size=0,
+                                   query=_bool(self._event_filters(query)),
+                                   aggs={"by": {"composite": composite, "aggs": aggs}},
+                                   ignore_unavailable=True, allow_no_indices=True)
+            by = response.get("aggregations", {}).get("by", {})
+            for bucket in by.get("buckets", []):
+                out.append(WindowFeatures(
+                    bucket["key"]["agency"], datetime.fromtimestamp(bucket["key"]["start"] / 1000, UTC),
+                    bucket["doc_count"], bucket["errors"]["doc_count"], int(bucket["sources"]["value"])))
+            if not by.get("buckets") or "after_key" not in by:
+                break
+            composite["after"] = by["after_key"]
+        return sorted(out, key=lambda w: (w.agency, w.start))
 
     def count_events(self, query: EventQuery) -> int:
         response = self._guard(self.client.count, index=self._events_pattern,
@@ -162,10 +190,11 @@ class ElasticsearchStore(Store):
         buckets = self._aggregate(self._events_pattern, _bool(self._event_filters(query)), aggs)
         return [TimeBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), b["doc_count"]) for b in buckets]
 
-    def _search(self, index: str, query: dict[str, Any], *, size: int,
-                sort: list[Any] | None = None) -> list[dict[str, Any]]:
+    def _search(self, index: str, query: dict[str, Any], *, size: int, sort: list[Any] | None = None,
+                search_after: list[Any] | None = None) -> list[dict[str, Any]]:
         response = self._guard(self.client.search, index=index, query=query, size=size, sort=sort,
-                               ignore_unavailable=True, allow_no_indices=True, seq_no_primary_term=True)
+                               search_after=search_after, ignore_unavailable=True, allow_no_indices=True,
+                               seq_no_primary_term=True)
         return response["hits"]["hits"]
 
     def _aggregate(self, index: str, query: dict[str, Any], aggs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -206,8 +235,9 @@ class ElasticsearchStore(Store):
             filters.append({"term": {"rule_id": query.rule_id}})
         if query.min_severity is not None:
             filters.append({"terms": {"severity": SEVERITY_AT_LEAST[query.min_severity.value]}})
+        after = None if query.after is None else [_epoch_ms(query.after.last_seen), query.after.alert_id]
         hits = self._search(self._index("alerts"), _bool(filters), size=query.limit,
-                            sort=[{"last_seen": "desc"}, {"id": "asc"}])
+                            sort=[{"last_seen": "desc"}, {"id": "asc"}], search_after=after)
         return [Alert.model_validate(h["_source"]) for h in hits]
 
     # incidents --------------------------------------------------------------------------------
@@ -327,6 +357,10 @@ def _scope(field_name: str, agencies: frozenset[str] | None) -> list[dict[str, A
 
 def _bool(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def _version(response: Any) -> str:

@@ -14,7 +14,7 @@ import orjson
 
 from canhgac.errors import NotFound, VersionConflict
 from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident
-from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket
+from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
@@ -104,6 +104,11 @@ class SqliteStore(Store):
             wanted = _both_types(values)
             clauses.append(f"{column} IN ({','.join('?' * len(wanted))})" if wanted else "0")
             params += wanted
+        if query.after is not None:
+            op = "<" if query.newest_first else ">"
+            at = _iso_ms(query.after.timestamp)
+            clauses.append(f"(ts {op} ? OR (ts = ? AND id {op} ?))")
+            params += [at, at, query.after.event_id]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def search_events(self, query: EventQuery) -> list[Event]:
@@ -129,6 +134,17 @@ class SqliteStore(Store):
         sql = f"SELECT (ts / {width}) * {width} AS b, count(*) FROM events{where} GROUP BY b ORDER BY b"
         return [TimeBucket(datetime.fromtimestamp(b / 1000, UTC), n)
                 for b, n in self._conn().execute(sql, params)]
+
+    def window_features(self, query: EventQuery, interval_seconds: int) -> list[WindowFeatures]:
+        where, params = self._event_where(query)
+        width = interval_seconds * 1000
+        status = f"json_extract(doc, '{_json_path('http.response.status_code')}')"
+        sql = (f"SELECT agency, (ts / {width}) * {width} AS b, count(*), "
+               f"sum(CASE WHEN {status} >= 400 THEN 1 ELSE 0 END), "
+               f"count(DISTINCT json_extract(doc, '{_json_path('source.ip')}')) "
+               f"FROM events{where} GROUP BY agency, b ORDER BY agency, b")
+        return [WindowFeatures(agency, datetime.fromtimestamp(b / 1000, UTC), n, errors, sources)
+                for agency, b, n, errors, sources in self._conn().execute(sql, params)]
 
     # dead letters -----------------------------------------------------------------------------
     def put_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
@@ -176,6 +192,10 @@ class SqliteStore(Store):
         if query.min_severity is not None:
             clauses.append("severity >= ?")
             params.append(query.min_severity.rank)
+        if query.after is not None:
+            at = _ms(query.after.last_seen)
+            clauses.append("(last_seen < ? OR (last_seen = ? AND id > ?))")
+            params += [at, at, query.after.alert_id]
         sql = f"SELECT doc FROM alerts{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
         return [Alert.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, query.limit])]
 

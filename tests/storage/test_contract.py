@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from canhgac.model import (
     event_id,
     to_utc_iso,
 )
-from storage.base import AlertQuery, EventQuery, IncidentQuery, Store
+from storage.base import AlertCursor, AlertQuery, EventCursor, EventQuery, IncidentQuery, Store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -237,3 +238,46 @@ def test_state_overwrites(store: Store) -> None:
     store.put_state("checkpoint:/var/log/a.log", {"inode": 12, "offset": 100})
     store.put_state("checkpoint:/var/log/a.log", {"inode": 12, "offset": 250})
     assert store.get_state("checkpoint:/var/log/a.log") == {"inode": 12, "offset": 250}
+
+
+def test_event_cursor_pages_through_everything_once(store: Store) -> None:
+    events = [make_event(n, minutes=n // 3) for n in range(10)]  # ties on @timestamp
+    store.put_events(events)
+    store.refresh()
+    for newest_first in (True, False):
+        seen: list[str] = []
+        query = EventQuery(limit=3, newest_first=newest_first)
+        while page := store.search_events(query):
+            seen += [e["event.id"] for e in page]
+            query = replace(query, after=EventCursor.of(page[-1]))
+        assert sorted(seen) == sorted(e["event.id"] for e in events)
+        assert len(seen) == len(set(seen))
+
+
+def test_alert_cursor_pages_newest_first(store: Store) -> None:
+    store.put_alerts([make_alert(n, minutes=n // 2) for n in range(7)])
+    store.refresh()
+    seen: list[str] = []
+    query = AlertQuery(limit=2)
+    while page := store.search_alerts(query):
+        seen += [a.id for a in page]
+        query = replace(query, after=AlertCursor.of(page[-1]))
+    assert seen == [a.id for a in store.search_alerts(AlertQuery(limit=100))]
+    assert len(seen) == 7
+
+
+def test_window_features_per_agency(store: Store) -> None:
+    store.put_events([
+        make_event(1, ip="10.0.0.1", minutes=0), make_event(2, ip="10.0.0.1", status=404, minutes=1),
+        make_event(3, ip="10.0.0.2", status=500, minutes=2), make_event(4, ip="10.0.0.3", minutes=6),
+        make_event(5, agency="phuyen", ip="10.0.0.9", status=403, minutes=1),
+    ])
+    store.refresh()
+    features = store.window_features(EventQuery(), 300)
+    assert [(f.agency, f.start, f.requests, f.errors, f.distinct_sources) for f in features] == [
+        ("binhdinh", T0, 3, 2, 2),
+        ("binhdinh", T0 + timedelta(minutes=5), 1, 0, 1),
+        ("phuyen", T0, 1, 1, 1),
+    ]
+    scoped = store.window_features(EventQuery(agencies=frozenset({"phuyen"})), 300)
+    assert [f.agency for f in scoped] == ["phuyen"] and scoped[0].error_rate == 1.0

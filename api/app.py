@@ -1,0 +1,46 @@
+"""``create_app``: everything is built from the arguments, nothing at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+import canhgac
+from api.headers import SecurityHeaders
+from api.problems import install_problem_handlers
+from api.routes import alerts, events, health, incidents
+from api.routes import directory as directory_routes
+from canhgac.config import Settings
+from canhgac.directory import Directory
+from dashboards import WEB_DIR
+from storage.base import Store
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, store: Store, *, directory: Directory | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Canh Gác",
+        version=canhgac.__version__,
+        description="Security operations centre for Vietnam's e-government. Errors are problem details "
+                    "(RFC 9457); every list is limited to the caller's agency subtree.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        # The bundled docs pages load their scripts from a CDN, which SOC networks often cannot reach.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.directory = directory if directory is not None else Directory(settings)
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    for module in (health, directory_routes, incidents, alerts, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.mount("/assets", StaticFiles(directory=WEB_DIR), name="assets")
+    app.add_api_route("/", _index, include_in_schema=False)
+    return app
+
+
+def _index() -> FileResponse:
+    return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")

@@ -1,0 +1,27 @@
+"""Who the caller is and which agencies they see."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.auth import CurrentPrincipal
+from api.deps import DirectoryDep
+from api.problems import problem_responses
+from api.schemas import AgencyOut, Me
+
+router = APIRouter(tags=["directory"], responses=problem_responses(401))
+
+
+@router.get("/me", response_model=Me, summary="The signed-in caller")
+def me(principal: CurrentPrincipal, directory: DirectoryDep) -> Me:
+    agency = directory.agencies.get(principal.agency) if principal.agency else None
+    return Me(name=principal.name, role=principal.role, sees_all=principal.scope is None,
+              agency=principal.agency, agency_name_vi=agency.name_vi if agency else None,
+              agency_name_en=agency.name_en if agency else None,
+              scope=None if principal.scope is None else sorted(principal.scope))
+
+
+@router.get("/agencies", response_model=list[AgencyOut], summary="The agencies in the caller's scope")
+def agencies(principal: CurrentPrincipal, directory: DirectoryDep) -> list[AgencyOut]:
+    return [AgencyOut.model_validate(a.model_dump()) for a in directory.agencies.values()
+            if principal.scope is None or a.id in principal.scope]

@@ -1,0 +1,1 @@
+"""The ``canhgac`` subcommands; each module registers its own arguments."""

@@ -1,0 +1,38 @@
+"""``canhgac config check FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from canhgac.config import load_settings
+from canhgac.errors import ConfigError, ConfigErrors
+from canhgac.i18n import cli_language
+from canhgac.text import message
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser("config", help="work with the configuration file")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    language = cli_language()
+    try:
+        settings = load_settings(args.file)
+    except ConfigErrors as exc:
+        print(message("config.bad", language, count=len(exc.errors)), file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        print(message("config.bad", language, count=1), file=sys.stderr)
+        print(f"  {exc}", file=sys.stderr)
+        return 1
+    print(message("config.ok", cli_language(settings.language), file=args.file, agencies=len(settings.agencies),
+                  systems=len(settings.systems), keys=len(settings.api_keys), store=settings.store.kind))
+    return 0

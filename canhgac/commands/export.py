@@ -1,0 +1,143 @@
+"""``canhgac events|alerts|incidents|dead-letters``: what is stored, as JSON lines or a table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import orjson
+
+from canhgac.config import load_settings
+from canhgac.directory import Directory
+from canhgac.i18n import cli_language, term
+from canhgac.model import IncidentState, Severity, utcnow
+from canhgac.text import message
+from canhgac.timeutil import local_display
+
+PAGE = 1000
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    scoped = argparse.ArgumentParser(add_help=False)
+    scoped.add_argument("--format", choices=["jsonl", "table"], default="table")
+    scoped.add_argument("--agency", help="only this agency and the agencies below it")
+    scoped.add_argument("--limit", type=int, default=None, help="at most this many (default: all)")
+    for name, handler, text in (("events", _events, "stored events"), ("alerts", _alerts, "stored alerts"),
+                                ("incidents", _incidents, "incidents"),
+                                ("dead-letters", _dead_letters, "lines that could not be parsed")):
+        cmd = commands.add_parser(name, parents=[common, scoped], help=f"export {text}")
+        cmd.set_defaults(handler=handler)
+        if name in ("events", "alerts"):
+            cmd.add_argument("--since", type=_duration, help="e.g. 30m, 24h, 7d")
+        if name == "alerts":
+            cmd.add_argument("--min-severity", choices=[s.value for s in Severity])
+        if name == "incidents":
+            cmd.add_argument("--state", action="append", choices=[s.value for s in IncidentState])
+
+
+def _duration(text: str) -> timedelta:
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    try:
+        return timedelta(**{units[text[-1]]: float(text[:-1])})
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30m, 24h, 7d)") from None
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from storage import open_store
+
+    settings = load_settings(args.config)
+    directory = Directory(settings)
+    scope = directory.subtree(args.agency) if args.agency else None
+    return settings, directory, open_store(settings), scope
+
+
+def _emit(rows: Iterator[dict], args: argparse.Namespace, columns: list[str], language: str) -> int:  # type: ignore[type-arg]
+    out = sys.stdout
+    count = 0
+    for row in rows:
+        if args.limit is not None and count >= args.limit:
+            break
+        count += 1
+        if args.format == "jsonl":
+            out.write(orjson.dumps(row).decode() + "\n")
+        else:
+            out.write("  ".join(_cell(row.get(c)) for c in columns) + "\n")
+    if count == 0 and args.format == "table":
+        print(message("none", language), file=sys.stderr)
+    return 0
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value.endswith("Z"):
+        try:
+            return local_display(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    text = "" if value is None else str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _events(args: argparse.Namespace) -> int:
+    from storage.base import EventCursor, EventQuery
+
+    settings, _, store, scope = _open(args)
+    start = utcnow() - args.since if args.since else None
+
+    def rows() -> Iterator[dict]:  # type: ignore[type-arg]
+        query = EventQuery(agencies=scope, start=start, limit=PAGE, newest_first=False)
+        while page := store.search_events(query):
+            yield from page
+            query = replace(query, after=EventCursor.of(page[-1]))
+
+    return _emit(rows(), args, ["@timestamp", "organization.id", "source.ip", "event.original"],
+                 cli_language(settings.language))
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from storage.base import AlertCursor, AlertQuery
+
+    settings, _, store, scope = _open(args)
+    start = utcnow() - args.since if args.since else None
+    floor = Severity(args.min_severity) if args.min_severity else None
+
+    def rows() -> Iterator[dict]:  # type: ignore[type-arg]
+        query = AlertQuery(agencies=scope, start=start, min_severity=floor, limit=PAGE)
+        while page := store.search_alerts(query):
+            yield from (a.to_doc() for a in page)
+            query = replace(query, after=AlertCursor.of(page[-1]))
+
+    return _emit(rows(), args, ["last_seen", "severity", "agency", "rule_title", "entities"],
+                 cli_language(settings.language))
+
+
+def _incidents(args: argparse.Namespace) -> int:
+    from storage.base import IncidentQuery
+
+    settings, directory, store, scope = _open(args)
+    language = cli_language(settings.language)
+    states = frozenset(IncidentState(s) for s in args.state) if args.state else None
+    found = store.search_incidents(IncidentQuery(agencies=scope, states=states, limit=args.limit or 10_000))
+
+    def rows() -> Iterator[dict]:  # type: ignore[type-arg]
+        for incident in found:
+            doc = incident.to_doc()
+            if args.format == "table":
+                doc["severity"] = term(f"severity.{incident.severity.value}", language)
+                doc["state"] = term(f"state.{incident.state.value}", language)
+                doc["agency"] = directory.agencies[incident.agency].name(language) \
+                    if incident.agency in directory.agencies else incident.agency
+            yield doc
+
+    return _emit(rows(), args, ["id", "severity", "state", "agency", "alert_count", "last_seen", "title"],
+                 language)
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    settings, _, store, scope = _open(args)
+    letters = store.search_dead_letters(agencies=scope, limit=args.limit or 10_000)
+    return _emit((d.to_doc() for d in letters), args, ["received", "path", "offset", "reason", "raw"],
+                 cli_language(settings.language))

@@ -1,0 +1,1 @@
+"""Sources (file tail, …) and parsers (transforms) that turn log lines into ECS events."""

@@ -1,0 +1,1 @@
+"""Detectors: turn stored events into alerts. ``detectors.sigma`` evaluates Sigma rules."""

@@ -1,0 +1,1 @@
+"""Alerts grouped into incidents per agency; lifecycle and audit trail."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from canhgac.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
+
+
+def test_example_configuration_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "Cấu hình hợp lệ" in out and "21 cơ quan, đơn vị" in out
+
+
+def test_errors_name_file_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "agencies:\n"
+        "  - {id: binhdinh, code: BDH, level: province, name_vi: Bình Định, name_en: Binh Dinh}\n"
+        "  - id: quynhon\n"
+        "    code: QNN\n"
+        "    level: city\n"
+        "    name_vi: Quy Nhơn\n"
+        "    name_en: Quy Nhon\n"
+        "    parent: binhdinh\n"
+        "systems:\n"
+        "  - {id: dvc, name: Cổng, agency: binhdinh, kind: portal, security_level: 3}\n", encoding="utf-8")
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:5: [agencies[1].level]" in err
+    assert f"{bad}:10: [systems[0].kind]" in err
+
+
+def test_cross_references_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "agencies:\n"
+        "  - {id: binhdinh, code: BDH, level: province, name_vi: Bình Định, name_en: Binh Dinh,\n"
+        "     merged_into: gialai}\n"
+        "api_keys:\n"
+        "  - {name: k, role: agency_viewer, agency: binhdinh, sha256: '" + "0" * 64 + "'}\n"
+        "  - {name: k2, role: agency_viewer, sha256: '" + "1" * 64 + "'}\n", encoding="utf-8")
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:6: [api_keys[1]] Value error, role agency_viewer needs an agency" in err
+    bad.write_text(bad.read_text().replace("  - {name: k2, role: agency_viewer, sha256: '" + "1" * 64 + "'}\n", ""))
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3: [agencies[0].merged_into] unknown agency 'gialai'" in err
+
+
+def test_broken_yaml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agencies:\n  - {id: x\n", encoding="utf-8")
+    assert main(["config", "check", str(bad)]) == 1
+    assert f"{bad}:" in capsys.readouterr().err
+    assert main(["config", "check", str(tmp_path / "nope.yaml")]) == 1
+    assert "cannot read" in capsys.readouterr().err
