@@ -8,19 +8,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
+from canhgac.config_base import StrictModel
+from canhgac.config_collection import CollectionSettings
+from canhgac.config_detection import AnomalySettings, DetectionSettings
+from canhgac.config_incidents import IncidentSettings
 from canhgac.errors import ConfigError, ConfigErrors
 from canhgac.model import Severity
 from canhgac.yamlpos import line_of, load_with_lines
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXAMPLE_CONFIG = PACKAGE_DIR / "defaults" / "example.yaml"
+__all__ = ["AnomalySettings", "DetectionSettings", "Settings", "load_settings"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AgencyLevel(StrEnum):
@@ -32,7 +33,7 @@ class AgencyLevel(StrEnum):
     commune = "commune"
 
 
-class Agency(_Strict):
+class Agency(StrictModel):
     id: Identifier
     code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,7}$",
                                description="Short code used in incident numbers, e.g. BDH")]
@@ -54,7 +55,7 @@ class SystemKind(StrEnum):
     other = "other"
 
 
-class FileLogSource(_Strict):
+class FileLogSource(StrictModel):
     """Log files read by the file collector."""
 
     type: Literal["file"] = "file"
@@ -62,7 +63,7 @@ class FileLogSource(_Strict):
     format: str
 
 
-class MonitoredSystem(_Strict):
+class MonitoredSystem(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
     agency: str
@@ -73,11 +74,11 @@ class MonitoredSystem(_Strict):
     log_sources: list[FileLogSource] = Field(default_factory=list)
 
 
-class SqliteSettings(_Strict):
+class SqliteSettings(StrictModel):
     path: str = Field("canhgac.db", description="Relative paths are taken under CANHGAC_HOME")
 
 
-class ElasticsearchSettings(_Strict):
+class ElasticsearchSettings(StrictModel):
     url: Annotated[str, Field(pattern=r"^https?://")]
     index_prefix: Identifier = "canhgac"
     username: str | None = None
@@ -89,7 +90,7 @@ class ElasticsearchSettings(_Strict):
     request_timeout: float = 30.0
 
 
-class StoreSettings(_Strict):
+class StoreSettings(StrictModel):
     kind: Literal["sqlite", "elasticsearch"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
     elasticsearch: ElasticsearchSettings | None = None
@@ -101,19 +102,19 @@ class StoreSettings(_Strict):
         return self
 
 
-class SlackSettings(_Strict):
+class SlackSettings(StrictModel):
     token_env: str = "SLACK_BOT_TOKEN"
     base_url: str = "https://slack.com/api/"
 
 
-class NotificationRoute(_Strict):
+class NotificationRoute(StrictModel):
     name: str
     channel: Annotated[str, Field(min_length=1)]
     agencies: list[str] = Field(default_factory=list, description="Agency subtrees; empty means all")
     min_severity: Severity = Severity.medium
 
 
-class NotificationSettings(_Strict):
+class NotificationSettings(StrictModel):
     language: Literal["vi", "en"] = "vi"
     slack: SlackSettings | None = None
     routes: list[NotificationRoute] = Field(default_factory=list)
@@ -131,7 +132,7 @@ class Role(StrEnum):
         return self in (Role.soc_admin, Role.soc_analyst, Role.auditor)
 
 
-class ApiKey(_Strict):
+class ApiKey(StrictModel):
     name: str
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the key, hex")]
     role: Role
@@ -144,22 +145,7 @@ class ApiKey(_Strict):
         return self
 
 
-class AnomalySettings(_Strict):
-    enabled: bool = True
-    interval_seconds: Annotated[int, Field(ge=5)] = 300
-    window_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
-    history_windows: Annotated[int, Field(ge=8)] = 288
-    min_windows: Annotated[int, Field(ge=8)] = 24
-    contamination: Annotated[float, Field(gt=0, le=0.5)] = 0.02
-
-
-class DetectionSettings(_Strict):
-    builtin_rules: bool = True
-    rule_dirs: list[str] = Field(default_factory=list)
-    anomaly: AnomalySettings = AnomalySettings()
-
-
-class Settings(_Strict):
+class Settings(StrictModel):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     agencies: Annotated[list[Agency], Field(min_length=1)]
@@ -168,6 +154,8 @@ class Settings(_Strict):
     notifications: NotificationSettings = NotificationSettings()
     api_keys: list[ApiKey] = Field(default_factory=list)
     detection: DetectionSettings = DetectionSettings()
+    collection: CollectionSettings = CollectionSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     _source: Path | None = PrivateAttr(None)
 
