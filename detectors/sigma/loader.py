@@ -39,7 +39,11 @@ def load_rules(paths: Sequence[Path]) -> LoadedRules:
     """
     result = LoadedRules()
     seen: dict[str, CompiledRule] = {}
+    files: set[Path] = set()
     for path in _rule_files(paths, result.errors):
+        if path.resolve() in files:  # named twice, e.g. a folder and a file inside it
+            continue
+        files.add(path.resolve())
         rules, errors = load_rule_file(path)
         result.errors.extend(errors)
         for rule in rules:

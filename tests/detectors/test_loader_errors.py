@@ -304,3 +304,9 @@ def test_malformed_rules_are_reported_not_raised(tmp_path: Path, rule_id: str, d
     assert loaded.rules == []
     error = only_error(loaded.errors, path)
     assert reason in error.message and error.line == line, str(error)
+
+
+def test_a_file_named_twice_is_loaded_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "good.yml", GOOD)
+    loaded = load_rules([tmp_path, path])
+    assert len(loaded.rules) == 1 and loaded.errors == []
