@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ class Pipeline:
         self.incidents = incidents
         self.notifier = notifier
         self.totals = PipelineTotals()
+        # The tail thread and the scheduler both raise alerts; grouping them one batch at a time keeps two
+        # threads from opening two incidents for the same fingerprint.
+        self._grouping = threading.Lock()
 
     def process(self, events: Sequence[Event], letters: Sequence[DeadLetter]) -> list[IncidentChange]:
         if letters:
@@ -59,13 +63,16 @@ class Pipeline:
         return self.raise_alerts(self.detector.detect(events))
 
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
-        fresh = self.store.put_alerts(alerts) if alerts else []
-        if not fresh:
+        if not alerts:
             return []
-        self.totals.alerts += len(fresh)
-        changes = self.incidents.ingest_alerts(fresh)
-        self.totals.incidents_created += sum(c.created for c in changes)
-        self.totals.incidents_updated += sum(not c.created for c in changes)
+        with self._grouping:
+            fresh = self.store.put_alerts(alerts)
+            if not fresh:
+                return []
+            self.totals.alerts += len(fresh)
+            changes = self.incidents.ingest_alerts(fresh)
+            self.totals.incidents_created += sum(c.created for c in changes)
+            self.totals.incidents_updated += sum(not c.created for c in changes)
         self.notifier.notify(changes)
         return changes
 
