@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -9,17 +12,38 @@ from fastapi.staticfiles import StaticFiles
 import canhgac
 from api.headers import SecurityHeaders
 from api.problems import install_problem_handlers
-from api.routes import alerts, events, health, incidents
+from api.routes import (
+    admin,
+    alerts,
+    audit,
+    events,
+    health,
+    incident_actions,
+    incidents,
+    ingest,
+    posture,
+    reports,
+    rules,
+    sources,
+    suppressions,
+)
 from api.routes import directory as directory_routes
 from canhgac.config import Settings
 from canhgac.directory import Directory
+from canhgac.model import utcnow
 from dashboards import WEB_DIR
+from incidents.service import IncidentService
 from storage.base import Store
 
 API_PREFIX = "/api/v1"
+#: Routers under /api/v1, in the order the OpenAPI document lists them; add new domains here.
+ROUTERS = [health.router, directory_routes.router, incidents.router, incident_actions.router, alerts.router,
+           events.router, posture.router, reports.router, suppressions.router, rules.router, audit.router,
+           admin.router, sources.router, ingest.router]
 
 
-def create_app(settings: Settings, store: Store, *, directory: Directory | None = None) -> FastAPI:
+def create_app(settings: Settings, store: Store, *, directory: Directory | None = None,
+               clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app = FastAPI(
         title="Canh Gác",
         version=canhgac.__version__,
@@ -33,10 +57,11 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
     app.state.settings = settings
     app.state.store = store
     app.state.directory = directory if directory is not None else Directory(settings)
+    app.state.incidents = IncidentService(store, app.state.directory, clock=clock)
     install_problem_handlers(app)
     app.add_middleware(SecurityHeaders)
-    for module in (health, directory_routes, incidents, alerts, events):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.mount("/assets", StaticFiles(directory=WEB_DIR), name="assets")
     app.add_api_route("/", _index, include_in_schema=False)
     return app

@@ -16,10 +16,10 @@ Limit = Annotated[int, Query(ge=1, le=500, description="At most this many result
 ObjectId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-def requested_scope(principal: CurrentPrincipal, directory: DirectoryDep,
-                    agency: Annotated[str | None, Query(max_length=64, description=(
-                        "Only this agency and the agencies below it (within the caller's scope)"))] = None,
-                    ) -> frozenset[str] | None:
+async def requested_scope(principal: CurrentPrincipal, directory: DirectoryDep,
+                          agency: Annotated[str | None, Query(max_length=64, description=(
+                              "Only this agency and the agencies below it (within the caller's scope)"))] = None,
+                          ) -> frozenset[str] | None:
     if agency is None:
         return principal.scope
     if agency not in directory.agencies:

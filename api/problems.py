@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from canhgac.errors import NotFound, StoreUnavailable
+from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
+from incidents.models import InvalidChange
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -76,12 +77,24 @@ async def _invalid_parameter(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and str(exc.detail).startswith("There was an error parsing the body"):
+        return problem(422, "the body is not valid JSON", errors=[FieldError(field="body", message="not valid JSON")])
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
     return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
 async def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return problem(404, str(exc))
+
+
+async def _invalid_change(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidChange)
+    return problem(422, exc.message, errors=[FieldError(field=exc.field, message=exc.message)])
+
+
+async def _stale(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VersionConflict)
+    return problem(412, "the incident changed since you read it: read it again (its ETag) and retry")
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -117,6 +130,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidParameter, _invalid_parameter)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(InvalidChange, _invalid_change)
+    app.add_exception_handler(VersionConflict, _stale)
     app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
     _document_as_problem_json(app)

@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from canhgac.config import AgencyLevel, Role
-from canhgac.directory import Directory
-from canhgac.model import Alert, AuditEntry, Incident, IncidentState, Resolution, Severity
+from canhgac.config import AgencyLevel, MonitoredSystem, Role, SystemKind
+from canhgac.model import Alert, AuditEntry, Severity
 
 
 class Health(BaseModel):
@@ -27,6 +26,22 @@ class AgencyOut(BaseModel):
     merged_into: str | None
 
 
+class SystemOut(BaseModel):
+    id: str
+    name: str
+    agency: str
+    kind: SystemKind
+    security_level: int = Field(description="Decree 85/2016 level, 1–5")
+    hostnames: list[str]
+    ip_ranges: list[str]
+
+    @classmethod
+    def of(cls, system: MonitoredSystem) -> SystemOut:
+        return cls(id=system.id, name=system.name, agency=system.agency, kind=system.kind,
+                   security_level=system.security_level, hostnames=list(system.hostnames),
+                   ip_ranges=[str(n) for n in system.ip_ranges])
+
+
 class Me(BaseModel):
     name: str
     role: Role
@@ -35,39 +50,6 @@ class Me(BaseModel):
     agency_name_vi: str | None
     agency_name_en: str | None
     scope: list[str] | None = Field(description="Agency ids the caller sees; null means every agency")
-
-
-class IncidentOut(BaseModel):
-    id: str
-    agency: str
-    agency_name_vi: str
-    agency_name_en: str
-    system: str | None
-    system_name: str | None
-    title: str
-    severity: Severity
-    state: IncidentState
-    resolution: Resolution | None
-    assignee: str | None
-    rule_id: str
-    tags: list[str]
-    entities: dict[str, str]
-    alert_ids: list[str]
-    alert_count: int
-    first_seen: datetime
-    last_seen: datetime
-    created: datetime
-    updated: datetime
-    version: str | None = Field(description="Optimistic-concurrency token; also the ETag of the incident")
-
-    @classmethod
-    def of(cls, incident: Incident, directory: Directory) -> IncidentOut:
-        agency = directory.agencies.get(incident.agency)
-        system = directory.systems.get(incident.system) if incident.system else None
-        fields = incident.model_dump(exclude={"fingerprint"})
-        return cls(**fields, agency_name_vi=agency.name_vi if agency else incident.agency,
-                   agency_name_en=agency.name_en if agency else incident.agency,
-                   system_name=system.name if system else None)
 
 
 class AlertOut(BaseModel):
@@ -106,8 +88,3 @@ class AuditEntryOut(BaseModel):
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryOut:
         return cls(**entry.model_dump())
-
-
-class IncidentDetail(IncidentOut):
-    alerts: list[AlertOut] = Field(description="The incident's alerts still held by the store")
-    audit: list[AuditEntryOut] = Field(description="The audit trail, oldest first")

@@ -14,7 +14,7 @@ from canhgac.text import message
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from canhgac.commands import config_cmd, export, ingest, serve
+    from canhgac.commands import config_cmd, export, ingest, rules, serve, sources
 
     parser = argparse.ArgumentParser(prog="canhgac", description="Canh Gác — SOC for Vietnam's e-government")
     parser.add_argument("--version", action="version", version=f"canhgac {__version__}")
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="configuration file (default: $CANHGAC_CONFIG, $CANHGAC_HOME/canhgac.yaml, "
                              "or the built-in example)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, ingest, export, config_cmd):
+    for module in (serve, ingest, export, config_cmd, sources, rules):
         module.register(commands, common)
     return parser
 

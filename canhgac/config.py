@@ -8,12 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, model_validator
 
 from canhgac.config_base import StrictModel
-from canhgac.config_collection import CollectionSettings
+from canhgac.config_collection import CollectionSettings, collection_reference_problems
 from canhgac.config_detection import AnomalySettings, DetectionSettings
-from canhgac.config_incidents import IncidentSettings
+from canhgac.config_incidents import IncidentSettings, incident_reference_problems
 from canhgac.errors import ConfigError, ConfigErrors
 from canhgac.model import Severity
 from canhgac.yamlpos import line_of, load_with_lines
@@ -61,6 +61,38 @@ class FileLogSource(StrictModel):
     type: Literal["file"] = "file"
     paths: Annotated[list[str], Field(min_length=1)]
     format: str
+    timezone: str | None = Field(None, description="zone of zone-less times; default: the top-level timezone")
+    backfill_rotated: bool = Field(False, description="on first start, read rotated copies (.1, .2.gz) first")
+
+
+class SyslogLogSource(StrictModel):
+    """The machines whose syslog (received by a ``collection.syslog`` listener) belongs to this system."""
+
+    type: Literal["syslog"]
+    senders: Annotated[list[str], Field(min_length=1, description="IP addresses, networks or host names")]
+    format: str | None = Field(None, description="parser for these senders; default: the listener's")
+
+
+class HttpLogSource(StrictModel):
+    """Logs pushed over HTTP (NDJSON, or an Elasticsearch bulk request from Fluent Bit, Vector, Logstash)."""
+
+    type: Literal["http"]
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    format: str
+    token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the push token, hex")]
+    message_fields: list[str] = Field(["message", "log", "event.original"],
+                                      description="where a pushed document holds the raw line (text formats)")
+    timezone: str | None = None
+
+
+def _source_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "file"))
+    return str(getattr(value, "type", "file"))
+
+
+LogSource = Annotated[Annotated[FileLogSource, Tag("file")] | Annotated[SyslogLogSource, Tag("syslog")]
+                      | Annotated[HttpLogSource, Tag("http")], Discriminator(_source_kind)]
 
 
 class MonitoredSystem(StrictModel):
@@ -71,7 +103,7 @@ class MonitoredSystem(StrictModel):
     security_level: Annotated[int, Field(ge=1, le=5, description="Decree 85/2016 level")]
     hostnames: list[str] = Field(default_factory=list)
     ip_ranges: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
-    log_sources: list[FileLogSource] = Field(default_factory=list)
+    log_sources: list[LogSource] = Field(default_factory=list)
 
 
 class SqliteSettings(StrictModel):
@@ -259,6 +291,10 @@ def _reference_problems(settings: Settings) -> list[tuple[tuple[Any, ...], str]]
     for index, key in enumerate(settings.api_keys):
         if key.agency is not None and key.agency not in ids:
             problems.append((("api_keys", index, "agency"), f"unknown agency {key.agency!r}"))
+    problems += incident_reference_problems(settings.incidents, set(ids), system_ids)
+    http_names = [(i, j, source.name) for i, system in enumerate(settings.systems)
+                  for j, source in enumerate(system.log_sources) if isinstance(source, HttpLogSource)]
+    problems += collection_reference_problems(settings.collection, set(ids), http_names)
     return problems
 
 

@@ -123,6 +123,8 @@ class Alert(_Record):
     detector: str = "sigma"
     rule_id: str
     rule_title: str
+    #: The rule's Vietnamese title (Sigma custom attribute ``title_vi``), when it has one.
+    rule_title_vi: str | None = None
     severity: Severity
     tags: list[str] = Field(default_factory=list)
     agency: str
@@ -138,6 +140,109 @@ class Alert(_Record):
     @property
     def fingerprint(self) -> str:
         return "|".join((self.rule_id, self.agency, self.entities.get("source.ip", "")))
+
+
+class IncidentCategory(StrEnum):
+    """What the incident did; the serious-incident test (Decision 05/2017, Decree 85/2016) reads these."""
+
+    outage = "outage"
+    secret_data_leak = "secret_data_leak"
+    personal_data_leak = "personal_data_leak"
+    integrity_loss = "integrity_loss"
+    loss_of_control = "loss_of_control"
+    spread = "spread"
+    attempt = "attempt"
+    malware = "malware"
+    defacement = "defacement"
+    other = "other"
+
+
+class TaskState(StrEnum):
+    todo = "todo"
+    doing = "doing"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class ObservableType(StrEnum):
+    ip = "ip"
+    domain = "domain"
+    url = "url"
+    hash = "hash"
+    user = "user"
+    email = "email"
+    file = "file"
+    other = "other"
+
+
+class FilingKind(StrEnum):
+    incident_notice = "incident_notice"
+    breach_notice = "breach_notice"
+    serious_initial_report = "serious_initial_report"
+
+
+class StateChange(_Record):
+    at: datetime
+    actor: str
+    from_state: IncidentState | None
+    to_state: IncidentState
+    resolution: Resolution | None = None
+    reason: str | None = None
+
+
+class Comment(_Record):
+    id: str
+    at: datetime
+    author: str
+    text: str
+
+
+class Task(_Record):
+    id: str
+    title: str
+    state: TaskState = TaskState.todo
+    assignee: str | None = None
+    created: datetime
+    updated: datetime
+
+
+class Observable(_Record):
+    id: str
+    type: ObservableType
+    value: str
+    note: str = ""
+
+
+class Filing(_Record):
+    """A legal notice or report that was sent, with its reason when it was late."""
+
+    kind: FilingKind
+    filed_at: datetime
+    actor: str
+    reference: str = ""
+    late: bool = False
+    late_reason: str | None = None
+
+
+class SeriousOverride(_Record):
+    serious: bool
+    reason: str
+    actor: str
+    at: datetime
+
+
+class BreachDetails(_Record):
+    """The personal-data breach notice items (Decree 356/2025, Art. 28)."""
+
+    occurred_at: datetime | None = None
+    place: str = ""
+    act: str = ""
+    data_types: list[str] = Field(default_factory=list)
+    records_affected: int | None = None
+    data_subjects_affected: int | None = None
+    consequences: str = ""
+    mitigation: str = ""
+    contact: str = ""
 
 
 class Incident(_Record):
@@ -161,8 +266,30 @@ class Incident(_Record):
     last_seen: datetime
     created: datetime = Field(default_factory=utcnow)
     updated: datetime = Field(default_factory=utcnow)
+    #: When the incident was detected: the legal clocks run from here (not from ``created``).
+    detected_at: datetime | None = None
+    description: str = ""
+    categories: list[IncidentCategory] = Field(default_factory=list)
+    serious_override: SeriousOverride | None = None
+    attack_tactics: list[str] = Field(default_factory=list)
+    attack_techniques: list[str] = Field(default_factory=list)
+    history: list[StateChange] = Field(default_factory=list)
+    reopen_count: int = 0
+    comments: list[Comment] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    observables: list[Observable] = Field(default_factory=list)
+    filings: list[Filing] = Field(default_factory=list)
+    handling_result: str = ""
+    recommendations: str = ""
+    breach: BreachDetails | None = None
+    merged_into: str | None = None
+    merged_from: list[str] = Field(default_factory=list)
     #: Opaque optimistic-concurrency token set by the store; not part of the stored document.
     version: str | None = None
+
+    @property
+    def detected(self) -> datetime:
+        return self.detected_at or self.created
 
 
 class AuditEntry(_Record):
@@ -177,3 +304,35 @@ class AuditEntry(_Record):
     agency: str | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+
+
+class Suppression(_Record):
+    """Alerts of a rule × agency subtree × entity values are kept but open no incident until expiry."""
+
+    id: str
+    rule_id: str | None = None  # None: every rule
+    agency: str | None = None  # None: every agency; else the agency and the agencies below it
+    entities: dict[str, str] = Field(default_factory=dict)
+    reason: str
+    author: str
+    created: datetime
+    expires: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+    def active(self, at: datetime) -> bool:
+        return self.revoked_at is None and at < self.expires
+
+
+class ApiKeyRecord(_Record):
+    """An API key issued through the API; only its SHA-256 is kept."""
+
+    id: str
+    name: str
+    sha256: str
+    role: str
+    agency: str | None = None
+    created: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None

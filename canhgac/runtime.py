@@ -5,7 +5,6 @@ This module sits at the top of the import ladder, next to the command line; noth
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import threading
 import time
@@ -13,14 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canhgac.config import MonitoredSystem, Settings
+from canhgac.config import Settings
 from canhgac.directory import Directory
-from canhgac.errors import ConfigError, RuleError
+from canhgac.errors import RuleError
 from canhgac.model import Alert, DeadLetter, Event
-from collectors.file import FileReader
-from collectors.lines import DecodeStats, LineDecoder, Origin
-from collectors.parsers import get_parser
-from detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
+from collectors.lines import DecodeStats, Origin
+from collectors.service import Collection
+from detectors.engine import DetectionEngine
 from incidents.service import IncidentChange, IncidentService
 from notifications import Notifier, build_notifier
 from storage import open_store
@@ -41,7 +39,7 @@ class PipelineTotals:
 class Pipeline:
     """One batch at a time: store events and dead letters, detect, store alerts, group, notify."""
 
-    def __init__(self, store: Store, detector: SigmaDetector, incidents: IncidentService,
+    def __init__(self, store: Store, detector: DetectionEngine, incidents: IncidentService,
                  notifier: Notifier) -> None:
         self.store = store
         self.detector = detector
@@ -60,7 +58,11 @@ class Pipeline:
         self.totals.events_stored += self.store.put_events(events)
         # Detection runs on every event, stored before or not: alert ids are stable, so a re-read line
         # yields no second alert, and a crash between storing events and alerts loses no alert.
-        return self.raise_alerts(self.detector.detect(events))
+        changes = self.raise_alerts(self.detector.detect(events))
+        # Correlation windows are saved only once their alerts are stored: a crash before this point
+        # replays the batch from the previous state and fires the same alerts (same ids) again.
+        self.detector.checkpoint()
+        return changes
 
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
         if not alerts:
@@ -82,11 +84,10 @@ class Runtime:
     settings: Settings
     directory: Directory
     store: Store
-    detector: SigmaDetector
-    rule_count: int
-    rule_errors: list[RuleError]
+    detector: DetectionEngine
     notifier: Notifier
     pipeline: Pipeline = field(init=False)
+    _collection: Collection | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.store, self.detector, IncidentService(self.store, self.directory),
@@ -96,36 +97,32 @@ class Runtime:
     def build(cls, settings: Settings, *, store: Store | None = None,
               notifier: Notifier | None = None) -> Runtime:
         directory = Directory(settings)
-        rule_paths = [builtin_rules_dir()] if settings.detection.builtin_rules else []
-        rule_paths += [settings.resolve_path(p) for p in settings.detection.rule_dirs]
-        loaded = load_rules(rule_paths)
-        for error in loaded.errors:
-            log.warning("rule not loaded: %s", error)
-        return cls(settings, directory, store or open_store(settings), SigmaDetector(loaded.rules),
-                   len(loaded.rules), loaded.errors, notifier or build_notifier(settings, directory))
+        store = store or open_store(settings)
+        engine = DetectionEngine(settings.detection, resolve=settings.resolve_path, store=store)
+        return cls(settings, directory, store, engine, notifier or build_notifier(settings, directory))
 
-    def origin_for(self, path: Path, *, agency: str | None, system: str | None) -> Origin:
+    @property
+    def rule_count(self) -> int:
+        return self.detector.rule_count
+
+    @property
+    def rule_errors(self) -> list[RuleError]:
+        return self.detector.errors
+
+    def collection(self, *, spool: bool = False) -> Collection:
+        """The collectors (sources, delivery, source status), built once; ``spool`` for long-running serving."""
+        if self._collection is None:
+            self._collection = Collection(self.settings, self.directory, self.store, self.pipeline.process,
+                                          spool=spool)
+        return self._collection
+
+    def origin_for(self, path: Path, *, agency: str | None, system: str | None, stream: str | None = None) -> Origin:
         """Whose file this is: ``--system`` or ``--agency``, else the system that lists the path."""
-        known: MonitoredSystem | None = self.directory.system(system) if system else self._system_of(path)
-        if agency is not None:
-            self.directory.agency(agency)
-        elif known is not None:
-            agency = known.agency
-        else:
-            raise ConfigError(f"no agency for {path}: pass --agency or --system, or list the file under a "
-                              f"system's log_sources", file=str(self.settings.source or "<defaults>"))
-        stream = str(path.resolve())
-        return Origin(stream=stream, path=stream, agency=agency, system=known.id if known else None)
-
-    def _system_of(self, path: Path) -> MonitoredSystem | None:
-        resolved = str(path.resolve())
-        for candidate in self.settings.systems:
-            for source in candidate.log_sources:
-                if any(fnmatch.fnmatch(resolved, pattern) for pattern in source.paths):
-                    return candidate
-        return None
+        return self.collection().file_origin(path, agency=agency, system=system, stream=stream)
 
     def close(self) -> None:
+        if self._collection is not None:
+            self._collection.close()
         self.notifier.close()
         self.store.close()
 
@@ -147,24 +144,21 @@ class IngestReport:
 
 
 def ingest_files(runtime: Runtime, paths: Sequence[Path], source_format: str, *, agency: str | None,
-                 system: str | None, batch_lines: int = 5000,
-                 progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Read whole files through the full pipeline. Safe to repeat: nothing is stored twice."""
+                 system: str | None, batch_lines: int = 5000, progress: Callable[[int], None] | None = None,
+                 resume: bool = False, stream: str | None = None, timezone: str | None = None) -> IngestReport:
+    """Read whole files through the full pipeline. Safe to repeat: nothing is stored twice. While the store
+    is down the reading waits (the file is its own buffer); with ``resume`` a restarted run continues after
+    the last committed batch."""
     report = IngestReport()
     totals_before = _snapshot(runtime.pipeline.totals)
     started = time.perf_counter()
+    collection = runtime.collection()
     for path in paths:
-        decoder = LineDecoder(get_parser(source_format), runtime.origin_for(path, agency=agency, system=system))
-        reader = FileReader(path)
-        try:
-            while lines := reader.read(batch_lines, final=True):
-                runtime.pipeline.process(*decoder.decode(lines))
-                if progress is not None:
-                    progress(lines[-1].offset + len(lines[-1].data) + 1 - lines[0].offset)
-        finally:
-            reader.close()
+        origin = runtime.origin_for(path, agency=agency, system=system, stream=stream)
+        report.decode.add(collection.ingest_file(path, source_format, origin, batch_lines=batch_lines,
+                                                 resume=resume, timezone=timezone, progress=progress))
         report.files += 1
-        report.decode.add(decoder.stats)
+    collection.save_status()
     runtime.store.refresh()
     report.seconds = time.perf_counter() - started
     totals = runtime.pipeline.totals

@@ -1,22 +1,28 @@
-"""From raw lines to events: decode, parse, and stamp the fields every event carries."""
+"""From raw lines to events: decode, parse, normalise, and stamp the fields every event carries.
+
+Every non-blank input becomes exactly one event or one dead letter (directives such as IIS ``#Fields:``
+are counted apart). Nothing a parser does with a bad line can stop the decoder.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from canhgac.errors import ParseError
-from canhgac.model import DeadLetter, Event, event_id, to_utc_iso, utcnow
+from canhgac.model import DeadLetter, Event, to_utc_iso, utcnow
+from collectors.enrich import Enricher
 from collectors.parsers import Parser
+from collectors.parsers.base import StatefulParser
+from collectors.raw import RawLine
 
+__all__ = ["MAX_LINE_BYTES", "DecodeStats", "LineDecoder", "Origin", "RawLine"]
 MAX_LINE_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class RawLine:
-    offset: int  # byte offset of the line's first byte in its stream
-    data: bytes  # without the line terminator
+log = logging.getLogger(__name__)
+_blake2b = hashlib.blake2b
 
 
 @dataclass
@@ -25,6 +31,7 @@ class DecodeStats:
     events: int = 0
     dead_letters: int = 0
     blank: int = 0
+    directives: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: DecodeStats) -> None:
@@ -32,6 +39,7 @@ class DecodeStats:
         self.events += other.events
         self.dead_letters += other.dead_letters
         self.blank += other.blank
+        self.directives += other.directives
         for tag, count in other.flagged.items():
             self.flagged[tag] = self.flagged.get(tag, 0) + count
 
@@ -40,64 +48,120 @@ class DecodeStats:
 class Origin:
     """Where lines come from and whom they belong to."""
 
-    stream: str  # the logical stream name that makes event ids stable (the file's absolute path)
-    path: str
-    agency: str
+    stream: str  # the logical stream name that makes event ids stable (a file: the live file's absolute path)
+    path: str  # where operators find the line (a file path, ``syslog://10.0.0.5``, ``http:fluent-bit``)
+    agency: str | None  # None: resolved per event from the host or server address it names
     system: str | None = None
 
 
 class LineDecoder:
-    def __init__(self, parser: Parser, origin: Origin) -> None:
+    def __init__(self, parser: Parser, origin: Origin, enricher: Enricher | None = None) -> None:
         self.parser = parser
         self.origin = origin
+        self.enricher = enricher
         self.stats = DecodeStats()
-        self._common: dict[str, Any] = {**parser.static_fields, "organization.id": origin.agency,
-                                        "log.file.path": origin.path}
+        self.max_bytes: int = getattr(parser, "max_bytes", MAX_LINE_BYTES)
+        make_framer = getattr(parser, "framer", None)
+        self.framer = make_framer() if callable(make_framer) else None
+        self._common: dict[str, Any] = {**parser.static_fields, "log.file.path": origin.path}
+        if origin.agency is not None:
+            self._common["organization.id"] = origin.agency
         if origin.system is not None:
             self._common["service.id"] = origin.system
+        self._id_prefix = origin.stream.encode() + b"\0"
+        self._resolve = enricher is not None and origin.system is None
+        self._forwarded = enricher is not None and bool(enricher.trusted_proxies)
 
-    def decode(self, lines: Sequence[RawLine]) -> tuple[list[Event], list[DeadLetter]]:
+    # checkpoint support -----------------------------------------------------------------------------
+    def resume_offset(self, read_offset: int) -> int:
+        """Where to resume reading so that nothing handed out so far is skipped: the start of a record the
+        framer still holds, else where reading stopped."""
+        pending = self.framer.pending_offset() if self.framer is not None else None
+        return read_offset if pending is None else pending
+
+    def snapshot(self) -> dict[str, Any] | None:
+        return self.parser.snapshot() if isinstance(self.parser, StatefulParser) else None
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        if state and isinstance(self.parser, StatefulParser):
+            self.parser.restore(state)
+
+    # decoding ---------------------------------------------------------------------------------------
+    def decode(self, lines: Sequence[RawLine], *, final: bool = False) -> tuple[list[Event], list[DeadLetter]]:
+        if self.framer is not None:
+            lines = self.framer.feed(lines) + (self.framer.flush() if final else [])
         events: list[Event] = []
         letters: list[DeadLetter] = []
         stats = self.stats
-        stream, parse, common = self.origin.stream, self.parser.parse, self._common
+        parse, common, prefix, max_bytes = self.parser.parse, self._common, self._id_prefix, self.max_bytes
+        forwarded, resolve = self._forwarded, self._resolve
         ingested = to_utc_iso(utcnow())
+        stats.lines += len(lines)
         for line in lines:
             raw = line.data
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
-            stats.lines += 1
-            if not raw.strip():
+            if not raw or raw.isspace():
                 stats.blank += 1
                 continue
-            tags: list[str] = []
-            if len(raw) > MAX_LINE_BYTES:
-                raw = raw[:MAX_LINE_BYTES]
-                tags.append("truncated")
+            tags: list[str] | None = None
+            if len(raw) > max_bytes:
+                raw = raw[:max_bytes]
+                tags = ["truncated"]
             try:
                 text = raw.decode()
             except UnicodeDecodeError:
                 text = raw.decode(errors="replace")
-                tags.append("invalid_utf8")
-            eid = event_id(stream, line.offset, raw)
+                tags = [*(tags or ()), "invalid_utf8"]
+            # Same bytes as model.event_id (stream, offset, line), hashed in one call.
+            eid = _blake2b(prefix + b"%d\0" % line.offset + raw, digest_size=16).hexdigest()
             try:
                 fields = parse(text)
             except ParseError as exc:
                 letters.append(self._dead_letter(eid, line.offset, exc.reason, text, tags))
                 continue
+            except Exception as exc:  # a parser bug must cost one line, never the collector
+                log.exception("parser %s failed on %s at %d", self.parser.format, self.origin.path, line.offset)
+                letters.append(self._dead_letter(eid, line.offset, f"parser error: {type(exc).__name__}: {exc}",
+                                                 text, tags))
+                continue
+            if fields is None:
+                stats.directives += 1
+                continue
+            if "@timestamp" not in fields:
+                letters.append(self._dead_letter(eid, line.offset, "no time in the line", text, tags))
+                continue
             event = {**common, **fields, "event.id": eid, "event.original": text, "log.offset": line.offset,
                      "event.ingested": ingested}
-            if tags:
+            if tags is not None or "tags" in fields:
+                tags = [*fields.get("tags", ()), *(tags or ())]
                 event["tags"] = tags
                 for tag in tags:
                     stats.flagged[tag] = stats.flagged.get(tag, 0) + 1
+            if forwarded and "http.request.forwarded_for" in event:
+                self.enricher.forwarded(event)  # type: ignore[union-attr]
+            if resolve or "organization.id" not in event:
+                reason = self._owner(event)
+                if reason is not None:
+                    letters.append(self._dead_letter(eid, line.offset, reason, text, tags))
+                    continue
             events.append(event)
         stats.events += len(events)
         stats.dead_letters += len(letters)
         return events, letters
 
-    def _dead_letter(self, eid: str, offset: int, reason: str, text: str, tags: list[str]) -> DeadLetter:
+    def _owner(self, event: Event) -> str | None:
+        system = self.enricher.resolve(event) if self._resolve else None  # type: ignore[union-attr]
+        if system is not None:
+            event["service.id"] = system.id
+            event.setdefault("organization.id", system.agency)
+        if "organization.id" not in event:
+            return (f"no agency for this line: {self.origin.path} belongs to no system, and no system lists the "
+                    f"host or server address it names")
+        return None
+
+    def _dead_letter(self, eid: str, offset: int, reason: str, text: str, tags: list[str] | None) -> DeadLetter:
         if tags:
             reason = f"{reason} ({', '.join(tags)})"
         return DeadLetter(id=eid, received=utcnow(), source_format=self.parser.format, path=self.origin.path,
-                          offset=offset, reason=reason, raw=text, agency=self.origin.agency)
+                          offset=offset, reason=reason, raw=text[:MAX_LINE_BYTES], agency=self.origin.agency)

@@ -1,31 +1,41 @@
-"""Grouping alerts into incidents: one open incident per fingerprint (rule + agency + source address)."""
+"""Alerts → incidents, and every later change to an incident, each with its audit entry.
+
+Grouping: alerts with the same configured fingerprint (rule, agency, entity fields) join the open incident
+last seen within the grouping window; after close, a new alert within the cool-off reopens the incident,
+later it opens a new one. Suppressed alerts are kept in the store but open nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from canhgac.directory import Directory
-from canhgac.errors import VersionConflict
-from canhgac.model import OPEN_STATES, Alert, AuditEntry, Incident, Severity, stable_id, utcnow
+from canhgac.errors import NotFound, VersionConflict
+from canhgac.model import (
+    OPEN_STATES,
+    Alert,
+    AuditEntry,
+    Incident,
+    IncidentState,
+    Observable,
+    ObservableType,
+    StateChange,
+    stable_id,
+    utcnow,
+)
 from canhgac.timeutil import VIETNAM
+from incidents.grouping import attack_from_tags, fingerprint, suppressed_by
+from incidents.models import CLOSED_STATES, SYSTEM_ACTOR, IncidentChange, closed_at
 from storage.base import IncidentQuery, Store
 
-SYSTEM_ACTOR = "canhgac"
+__all__ = ["SYSTEM_ACTOR", "IncidentChange", "IncidentService", "incident_number"]
 #: How many alert ids an incident lists; ``alert_count`` keeps the full count.
 KEPT_ALERT_IDS = 200
 MAX_RETRIES = 5
-
-
-@dataclass
-class IncidentChange:
-    """What happened to one incident in one batch: the notifiers' input."""
-
-    incident: Incident
-    created: bool
-    new_alerts: list[Alert] = field(default_factory=list)
-    severity_raised: bool = False
+ENTITY_OBSERVABLES = {"source.ip": ObservableType.ip, "client.ip": ObservableType.ip, "user.name": ObservableType.user,
+                      "url.domain": ObservableType.domain}
 
 
 def incident_number(store: Store, directory: Directory, agency_id: str, at: datetime) -> str:
@@ -35,79 +45,146 @@ def incident_number(store: Store, directory: Directory, agency_id: str, at: date
     return f"{code}-{year}-{store.next_sequence(f'incident:{code}:{year}'):06d}"
 
 
+def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only what changed; for lists, the items that left and the items that came."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in sorted(set(before) | set(after) - {"updated", "version"}):
+        a, b = before.get(key), after.get(key)
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list) and all(isinstance(x, dict) for x in a + b):
+            old[key] = [x for x in a if x not in b]
+            new[key] = [x for x in b if x not in a]
+        else:
+            old[key], new[key] = a, b
+    return old, new
+
+
 class IncidentService:
     def __init__(self, store: Store, directory: Directory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.directory = directory
+        self.settings = directory.settings
         self.clock = clock
 
+    # reading ----------------------------------------------------------------------------------
+    def get(self, incident_id: str, *, scope: frozenset[str] | None) -> Incident:
+        incident = self.store.get_incident(incident_id, agencies=scope)
+        if incident is None:  # missing and out-of-scope look the same
+            raise NotFound("no such incident")
+        return incident
+
+    # changes by people ------------------------------------------------------------------------
+    def apply(self, incident_id: str, *, scope: frozenset[str] | None, expected_version: str, actor: str,
+              action: str, mutate: Callable[[Incident], Incident]) -> Incident:
+        """Change one incident if it is still at ``expected_version`` (``*``: whatever it is now)."""
+        current = self.get(incident_id, scope=scope)
+        if expected_version not in ("*", current.version):
+            raise VersionConflict(incident_id, expected_version, current.version)
+        changed = mutate(current).model_copy(update={"updated": self.clock()})
+        stored = self.store.update_incident(changed, expected_version=current.version or "")
+        self.audit(stored, action, actor, *audit_diff(current.to_doc(), stored.to_doc()))
+        return stored
+
+    def audit(self, incident: Incident, action: str, actor: str, before: dict[str, Any] | None,
+              after: dict[str, Any] | None) -> None:
+        self.audit_object("incident", incident.id, incident.agency, action, actor, before, after,
+                          salt=incident.version or "")
+
+    def audit_object(self, object_type: str, object_id: str, agency: str | None, action: str, actor: str,
+                     before: dict[str, Any] | None, after: dict[str, Any] | None, *, salt: str = "") -> None:
+        at = self.clock()
+        entry_id = stable_id("audit", object_type, object_id, action, at.isoformat(), salt)
+        self.store.append_audit(AuditEntry(id=entry_id, at=at, actor=actor, action=action, object_type=object_type,
+                                           object_id=object_id, agency=agency, before=before, after=after))
+
+    def new_incident(self, *, actor: str = SYSTEM_ACTOR, **fields: Any) -> Incident:
+        """A new incident with the next readable number of its agency, stored and audited."""
+        now = self.clock()
+        incident = Incident(id=incident_number(self.store, self.directory, fields["agency"], now), created=now,
+                            updated=now, **fields)
+        stored = self.store.create_incident(incident)
+        self.audit(stored, "create", actor, None, _summary(stored))
+        return stored
+
+    # alerts -----------------------------------------------------------------------------------
     def ingest_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
+        now = self.clock()
+        suppressions = [s for s in self.store.list_suppressions() if s.active(now)] if alerts else []
+        parts = self.settings.incidents.grouping.fingerprint
         groups: dict[str, list[Alert]] = {}
         for alert in alerts:
-            groups.setdefault(alert.fingerprint, []).append(alert)
-        return [self._attach(fingerprint, group) for fingerprint, group in groups.items()]
+            if suppressions and suppressed_by(alert, suppressions, self.directory) is not None:
+                continue
+            groups.setdefault(fingerprint(alert, parts), []).append(alert)
+        return [self._attach(key, group) for key, group in groups.items()]
 
-    def _attach(self, fingerprint: str, alerts: list[Alert]) -> IncidentChange:
+    def _attach(self, key: str, alerts: list[Alert]) -> IncidentChange:
+        grouping = self.settings.incidents.grouping
         for _ in range(MAX_RETRIES):
-            found = self.store.search_incidents(IncidentQuery(fingerprint=fingerprint,
-                                                              states=frozenset(OPEN_STATES), limit=1))
             try:
-                if not found:
-                    return self._open(alerts)
-                return self._grow(found[0], alerts)
+                found = self.store.search_incidents(IncidentQuery(fingerprint=key, states=frozenset(OPEN_STATES),
+                                                                  limit=1))
+                earliest = min(a.first_seen for a in alerts)
+                if found and earliest - found[0].last_seen <= timedelta(minutes=grouping.window_minutes):
+                    return self._grow(found[0], alerts)
+                closed = self.store.search_incidents(IncidentQuery(fingerprint=key, states=CLOSED_STATES, limit=5))
+                recent = next((i for i in closed if i.merged_into is None), None)
+                when = closed_at(recent) if recent is not None else None
+                if recent is not None and when is not None and \
+                        self.clock() - when <= timedelta(hours=grouping.reopen_cooloff_hours):
+                    return self._grow(recent, alerts, reopen=True)
+                return self._open(key, alerts)
             except VersionConflict:
                 continue  # someone changed it meanwhile: read again and re-apply
-        raise VersionConflict(fingerprint, "any", "kept changing")
+        raise VersionConflict(key, "any", "kept changing")
 
-    def _open(self, alerts: list[Alert]) -> IncidentChange:
+    def _open(self, key: str, alerts: list[Alert]) -> IncidentChange:
         first = alerts[0]
-        now = self.clock()
-        incident = Incident(
-            id=incident_number(self.store, self.directory, first.agency, now),
-            agency=first.agency,
-            system=first.system,
-            title=_title(first),
-            severity=max((a.severity for a in alerts), key=lambda s: s.rank),
-            fingerprint=first.fingerprint,
-            rule_id=first.rule_id,
-            tags=sorted({t for a in alerts for t in a.tags}),
-            entities=dict(first.entities),
-            alert_ids=[a.id for a in alerts][-KEPT_ALERT_IDS:],
-            alert_count=sum(a.count for a in alerts),
-            first_seen=min(a.first_seen for a in alerts),
-            last_seen=max(a.last_seen for a in alerts),
-            created=now,
-            updated=now,
-        )
-        stored = self.store.create_incident(incident)
-        self._audit(stored, "create", None, _summary(stored))
+        tags = sorted({t for a in alerts for t in a.tags})
+        tactics, techniques = attack_from_tags(tags)
+        detected = min(self.clock(), *(a.created for a in alerts))
+        stored = self.new_incident(
+            agency=first.agency, system=first.system, title=_title(first),
+            severity=max((a.severity for a in alerts), key=lambda s: s.rank), fingerprint=key,
+            rule_id=first.rule_id, tags=tags, entities=dict(first.entities),
+            alert_ids=[a.id for a in alerts][-KEPT_ALERT_IDS:], alert_count=sum(a.count for a in alerts),
+            first_seen=min(a.first_seen for a in alerts), last_seen=max(a.last_seen for a in alerts),
+            detected_at=detected, attack_tactics=tactics, attack_techniques=techniques,
+            observables=_observables(first.entities))
         return IncidentChange(stored, created=True, new_alerts=alerts)
 
-    def _grow(self, incident: Incident, alerts: list[Alert]) -> IncidentChange:
+    def _grow(self, incident: Incident, alerts: list[Alert], *, reopen: bool = False) -> IncidentChange:
         severity = max([incident.severity, *(a.severity for a in alerts)], key=lambda s: s.rank)
-        updated = incident.model_copy(update={
+        tags = sorted({*incident.tags, *(t for a in alerts for t in a.tags)})
+        tactics, techniques = attack_from_tags(tags)
+        update: dict[str, Any] = {
             "severity": severity,
             "alert_ids": [*incident.alert_ids, *(a.id for a in alerts)][-KEPT_ALERT_IDS:],
             "alert_count": incident.alert_count + sum(a.count for a in alerts),
             "first_seen": min(incident.first_seen, *(a.first_seen for a in alerts)),
             "last_seen": max(incident.last_seen, *(a.last_seen for a in alerts)),
-            "tags": sorted({*incident.tags, *(t for a in alerts for t in a.tags)}),
+            "tags": tags,
+            "attack_tactics": sorted({*incident.attack_tactics, *tactics}),
+            "attack_techniques": sorted({*incident.attack_techniques, *techniques}),
             "system": incident.system or alerts[0].system,
             "updated": self.clock(),
-        })
-        stored = self.store.update_incident(updated, expected_version=incident.version or "")
+        }
+        if reopen:
+            change = StateChange(at=self.clock(), actor=SYSTEM_ACTOR, from_state=incident.state,
+                                 to_state=IncidentState.new, reason="new alerts within the reopen cool-off")
+            update |= {"state": IncidentState.new, "resolution": None, "reopen_count": incident.reopen_count + 1,
+                       "history": [*incident.history, change]}
+        stored = self.store.update_incident(incident.model_copy(update=update), expected_version=incident.version or "")
         raised = severity.rank > incident.severity.rank
+        if reopen:
+            self.audit(stored, "reopen", SYSTEM_ACTOR, {"state": incident.state.value},
+                       {"state": stored.state.value, "alert_count": stored.alert_count})
         if raised:
-            self._audit(stored, "raise_severity", {"severity": incident.severity.value},
-                        {"severity": severity.value})
-        return IncidentChange(stored, created=False, new_alerts=alerts, severity_raised=raised)
-
-    def _audit(self, incident: Incident, action: str, before: dict | None, after: dict | None) -> None:
-        at = self.clock()
-        entry_id = stable_id("audit", incident.id, action, at.isoformat(), incident.version or "")
-        self.store.append_audit(AuditEntry(id=entry_id, at=at, actor=SYSTEM_ACTOR, action=action,
-                                           object_type="incident", object_id=incident.id,
-                                           agency=incident.agency, before=before, after=after))
+            self.audit(stored, "raise_severity", SYSTEM_ACTOR, {"severity": incident.severity.value},
+                       {"severity": severity.value})
+        return IncidentChange(stored, created=False, new_alerts=alerts, severity_raised=raised, reopened=reopen)
 
 
 def _title(alert: Alert) -> str:
@@ -115,10 +192,11 @@ def _title(alert: Alert) -> str:
     return f"{alert.rule_title} — {source}" if source else alert.rule_title
 
 
-def _summary(incident: Incident) -> dict:
+def _observables(entities: dict[str, str]) -> list[Observable]:
+    return [Observable(id=f"o-{index + 1}", type=ENTITY_OBSERVABLES[name], value=value, note=name)
+            for index, (name, value) in enumerate(sorted(entities.items())) if name in ENTITY_OBSERVABLES]
+
+
+def _summary(incident: Incident) -> dict[str, Any]:
     return {"state": incident.state.value, "severity": incident.severity.value, "title": incident.title,
-            "alert_count": incident.alert_count}
-
-
-def severity_at_least(severity: Severity, floor: Severity) -> bool:
-    return severity.rank >= floor.rank
+            "alert_count": incident.alert_count, "agency": incident.agency}

@@ -10,9 +10,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, IncidentState, Severity
+from canhgac.model import (
+    Alert,
+    ApiKeyRecord,
+    AuditEntry,
+    DeadLetter,
+    Event,
+    Incident,
+    IncidentState,
+    Severity,
+    Suppression,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,9 @@ class EventQuery:
     limit: int = 100
     newest_first: bool = True
     after: EventCursor | None = None  # resume after this event, in the query's order
+    #: Free text: every word must be a word of ``event.original`` (standard analyzer: Unicode words,
+    #: case-insensitive, dots between digits or between letters kept inside a word, e.g. an IP address).
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,23 @@ class AlertQuery:
     after: AlertCursor | None = None  # resume after this alert (newest first)
 
 
+IncidentSort = Literal["last_seen", "first_seen", "created", "severity"]
+
+
+@dataclass(frozen=True)
+class IncidentCursor:
+    """A position in an incident listing: the sort value (epoch ms, or the severity rank) and the id."""
+
+    value: int
+    incident_id: str
+
+    @classmethod
+    def of(cls, incident: Incident, sort: IncidentSort) -> IncidentCursor:
+        if sort == "severity":
+            return cls(incident.severity.rank, incident.id)
+        return cls(int(getattr(incident, sort).timestamp() * 1000), incident.id)
+
+
 @dataclass(frozen=True)
 class IncidentQuery:
     agencies: frozenset[str] | None = None
@@ -66,6 +96,14 @@ class IncidentQuery:
     fingerprint: str | None = None
     rule_id: str | None = None
     limit: int = 100
+    severities: frozenset[Severity] | None = None
+    systems: frozenset[str] | None = None
+    assignee: str | None = None
+    start: datetime | None = None  # on last_seen
+    end: datetime | None = None  # exclusive
+    sort: IncidentSort = "last_seen"
+    descending: bool = True  # ties always by id, ascending
+    after: IncidentCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +179,10 @@ class Store(ABC):
     def search_alerts(self, query: AlertQuery) -> list[Alert]:
         """Newest ``last_seen`` first (ties by id)."""
 
+    @abstractmethod
+    def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
+        """The alerts with these ids that exist within ``agencies``, in no particular order."""
+
     # incidents --------------------------------------------------------------------------------
     @abstractmethod
     def create_incident(self, incident: Incident) -> Incident:
@@ -159,7 +201,7 @@ class Store(ABC):
 
     @abstractmethod
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
-        """Newest activity (``last_seen``) first."""
+        """Ordered by ``query.sort`` (newest activity, ``last_seen``, first by default), then id."""
 
     @abstractmethod
     def next_sequence(self, name: str) -> int:
@@ -174,12 +216,51 @@ class Store(ABC):
                    agencies: frozenset[str] | None = None, limit: int = 100) -> list[AuditEntry]:
         """Oldest first."""
 
+    # suppressions and issued API keys: small records kept whole --------------------------------
+    @abstractmethod
+    def _put_record(self, kind: str, record_id: str, agency: str | None, doc: dict[str, Any]) -> None:
+        """Create or replace one record of ``kind``."""
+
+    @abstractmethod
+    def _get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def _list_records(self, kind: str, *, agencies: frozenset[str] | None, limit: int) -> list[dict[str, Any]]:
+        """Records of ``kind`` whose agency is in ``agencies`` (None: all), ordered by id."""
+
+    def put_suppression(self, suppression: Suppression) -> None:
+        self._put_record("suppression", suppression.id, suppression.agency, suppression.to_doc())
+
+    def get_suppression(self, suppression_id: str, *, agencies: frozenset[str] | None = None) -> Suppression | None:
+        doc = self._get_record("suppression", suppression_id)
+        if doc is None or (agencies is not None and doc.get("agency") not in agencies):
+            return None
+        return Suppression.model_validate(doc)
+
+    def list_suppressions(self, *, agencies: frozenset[str] | None = None, limit: int = 1000) -> list[Suppression]:
+        return [Suppression.model_validate(d) for d in self._list_records("suppression", agencies=agencies,
+                                                                           limit=limit)]
+
+    def put_api_key(self, key: ApiKeyRecord) -> None:
+        self._put_record("api_key", key.sha256, key.agency, key.to_doc())
+
+    def find_api_key(self, sha256: str) -> ApiKeyRecord | None:
+        doc = self._get_record("api_key", sha256)
+        return None if doc is None else ApiKeyRecord.model_validate(doc)
+
+    def list_api_keys(self, *, limit: int = 1000) -> list[ApiKeyRecord]:
+        return [ApiKeyRecord.model_validate(d) for d in self._list_records("api_key", agencies=None, limit=limit)]
+
     # small state (collector checkpoints, model state) ---------------------------------------------
     @abstractmethod
     def get_state(self, key: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
     def put_state(self, key: str, value: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
+        """State entries whose key starts with ``prefix`` (e.g. every source's status), by key."""
 
     # housekeeping -----------------------------------------------------------------------------
     def refresh(self) -> None:

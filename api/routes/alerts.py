@@ -2,22 +2,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime, TypeAdapter
 
+from api.cursor import decode, encode, link_next
 from api.deps import StoreDep
 from api.params import Limit, RequestedScope
-from api.problems import problem_responses
+from api.problems import InvalidParameter, problem_responses
 from api.schemas import AlertOut
-from canhgac.model import Severity
-from storage.base import AlertQuery
+from canhgac.model import Severity, parse_utc, to_utc_iso
+from storage.base import AlertCursor, AlertQuery
 
 router = APIRouter(tags=["alerts"], responses=problem_responses(401, 404, 422, 503))
+_LIST = TypeAdapter(list[AlertOut])
 
 
-@router.get("/alerts", response_model=list[AlertOut], summary="Alerts, newest first")
-def list_alerts(scope: RequestedScope, store: StoreDep,
+@router.get("/alerts", response_model=list[AlertOut],
+            summary="Alerts, newest first; the next page is in the Link header (rel=next)")
+def list_alerts(request: Request, scope: RequestedScope, store: StoreDep,
                 rule_id: Annotated[str | None, Query(max_length=200)] = None,
                 min_severity: Annotated[Severity | None, Query(description="Only this severity or higher")] = None,
-                limit: Limit = 100) -> list[AlertOut]:
-    query = AlertQuery(agencies=scope, rule_id=rule_id, min_severity=min_severity, limit=limit)
-    return [AlertOut.of(alert) for alert in store.search_alerts(query)]
+                since: Annotated[AwareDatetime | None, Query(description="Last seen at or after")] = None,
+                until: Annotated[AwareDatetime | None, Query(description="Last seen before")] = None,
+                cursor: Annotated[str | None, Query(max_length=500, description="From X-Next-Cursor")] = None,
+                limit: Limit = 100) -> Response:
+    after = None
+    if cursor is not None:
+        payload = decode(cursor, "alerts")
+        try:
+            after = AlertCursor(parse_utc(str(payload["t"])), str(payload["i"]))
+        except (KeyError, ValueError):
+            raise InvalidParameter("query.cursor", "not a cursor from this list") from None
+    query = AlertQuery(agencies=scope, rule_id=rule_id, min_severity=min_severity, start=since, end=until,
+                       after=after, limit=limit)
+    found = store.search_alerts(query)
+    response = Response(_LIST.dump_json([AlertOut.of(a) for a in found]), media_type="application/json")
+    if len(found) == limit:
+        link_next(request, response, encode({"k": "alerts", "t": to_utc_iso(found[-1].last_seen), "i": found[-1].id}))
+    return response

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.auth import CurrentPrincipal
 from api.deps import DirectoryDep
 from api.problems import problem_responses
-from api.schemas import AgencyOut, Me
+from api.schemas import AgencyOut, Me, SystemOut
 
 router = APIRouter(tags=["directory"], responses=problem_responses(401))
 
@@ -25,3 +25,10 @@ def me(principal: CurrentPrincipal, directory: DirectoryDep) -> Me:
 def agencies(principal: CurrentPrincipal, directory: DirectoryDep) -> list[AgencyOut]:
     return [AgencyOut.model_validate(a.model_dump()) for a in directory.agencies.values()
             if principal.scope is None or a.id in principal.scope]
+
+
+@router.get("/systems", response_model=list[SystemOut],
+            summary="The monitored information systems of the agencies in the caller's scope")
+def systems(principal: CurrentPrincipal, directory: DirectoryDep) -> list[SystemOut]:
+    return [SystemOut.of(s) for s in directory.systems.values()
+            if principal.scope is None or s.agency in principal.scope]

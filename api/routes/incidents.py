@@ -1,66 +1,129 @@
-"""Incidents: the scoped list and one incident with its alerts and audit trail."""
+"""Incidents: the scoped, filtered, sorted, cursor-paged list; one incident; opening and editing one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 
 from api.auth import CurrentPrincipal
-from api.deps import DirectoryDep, StoreDep
-from api.params import Limit, ObjectId, RequestedScope
-from api.problems import problem_responses
-from api.schemas import AlertOut, AuditEntryOut, IncidentDetail, IncidentOut
+from api.bodies import NOT_NULL, IncidentCreate, IncidentPatch
+from api.cursor import decode, encode, link_next
+from api.deps import ServiceDep, StoreDep
+from api.etag import expected_version, set_etag
+from api.incident_views import IncidentDetail, IncidentOut, IncidentView, PresenterDep
+from api.params import ObjectId, RequestedScope
+from api.problems import InvalidParameter, problem_responses
+from api.schemas import AlertOut, AuditEntryOut
 from canhgac.errors import NotFound
-from canhgac.model import Alert, Incident, IncidentState
-from storage.base import AlertQuery, IncidentQuery, Store
+from canhgac.model import Alert, Incident, IncidentState, Severity
+from incidents import lifecycle
+from incidents.models import InvalidChange
+from incidents.operations import create_manual
+from storage.base import IncidentCursor, IncidentQuery, Store
 
 router = APIRouter(tags=["incidents"], responses=problem_responses(401, 422, 503))
+WRITE_PROBLEMS = problem_responses(403, 404, 412, 428)
 MAX_ALERTS = 1000
 MAX_AUDIT = 500
+Sort = Literal["-last_seen", "last_seen", "-first_seen", "first_seen", "-created", "created", "-severity", "severity"]
+IfMatch = Annotated[str, Depends(expected_version)]
 
 
-def get_current_incident(incident_id: ObjectId, principal: CurrentPrincipal, store: StoreDep) -> Incident:
-    incident = store.get_incident(incident_id, agencies=principal.scope)
-    if incident is None:  # missing and out-of-scope look the same
-        raise NotFound("no such incident")
-    return incident
+def get_current_incident(incident_id: ObjectId, principal: CurrentPrincipal, service: ServiceDep) -> Incident:
+    return service.get(incident_id, scope=principal.scope)
 
 
 CurrentIncident = Annotated[Incident, Depends(get_current_incident)]
 
 
-@router.get("/incidents", response_model=list[IncidentOut], summary="Incidents, newest activity first",
-            responses=problem_responses(404))
-def list_incidents(scope: RequestedScope, store: StoreDep, directory: DirectoryDep,
+@router.get("/incidents", response_model=list[IncidentOut], responses=problem_responses(404),
+            summary="Incidents in the caller's scope; the next page is in the Link header (rel=next)")
+def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, presenter: PresenterDep,
                    state: Annotated[list[IncidentState] | None, Query(
                        description="Only incidents in one of these states (repeat the parameter)")] = None,
-                   limit: Limit = 100) -> list[IncidentOut]:
-    query = IncidentQuery(agencies=scope, states=frozenset(state) if state else None, limit=limit)
-    return [IncidentOut.of(incident, directory) for incident in store.search_incidents(query)]
+                   severity: Annotated[list[Severity] | None, Query(description="Any of these severities")] = None,
+                   system: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query(
+                       description="Any of these systems")] = None,
+                   rule_id: Annotated[str | None, Query(max_length=200)] = None,
+                   assignee: Annotated[str | None, Query(max_length=128)] = None,
+                   since: Annotated[AwareDatetime | None, Query(description="Last seen at or after")] = None,
+                   until: Annotated[AwareDatetime | None, Query(description="Last seen before")] = None,
+                   sort: Annotated[Sort, Query(description="A field; a leading - sorts newest/highest first")]
+                   = "-last_seen",
+                   cursor: Annotated[str | None, Query(max_length=500, description="From X-Next-Cursor")] = None,
+                   limit: Annotated[int, Query(ge=1, le=500, description="At most this many results")] = 50,
+                   ) -> Response:
+    field = sort.lstrip("-")
+    after = None
+    if cursor is not None:
+        payload = decode(cursor, "incidents")
+        if payload.get("s") != sort or not isinstance(payload.get("v"), int) or not isinstance(payload.get("i"), str):
+            raise InvalidParameter("query.cursor", "the cursor belongs to another sort order")
+        after = IncidentCursor(payload["v"], payload["i"])
+    query = IncidentQuery(agencies=scope, states=frozenset(state) if state else None,
+                          severities=frozenset(severity) if severity else None,
+                          systems=frozenset(system) if system else None, rule_id=rule_id, assignee=assignee,
+                          start=since, end=until, sort=field, descending=sort.startswith("-"),  # type: ignore[arg-type]
+                          after=after, limit=limit)
+    found = store.search_incidents(query)
+    response = Response(presenter.summaries_json(found), media_type="application/json")
+    if len(found) == limit:
+        last = IncidentCursor.of(found[-1], field)  # type: ignore[arg-type]
+        link_next(request, response, encode({"k": "incidents", "s": sort, "v": last.value, "i": last.incident_id}))
+    return response
+
+
+@router.post("/incidents", response_model=IncidentView, status_code=201, responses=problem_responses(403, 404),
+             summary="Open an incident by hand (e.g. reported by phone); it gets the agency's next number")
+def create_incident(body: IncidentCreate, principal: CurrentPrincipal, service: ServiceDep,
+                    presenter: PresenterDep, response: Response) -> IncidentView:
+    scope = principal.writable_scope()
+    if body.agency not in service.directory.agencies:
+        raise InvalidChange("body.agency", f"unknown agency {body.agency!r}")
+    if scope is not None and body.agency not in scope:
+        raise NotFound(f"agency {body.agency!r} is outside your scope")
+    incident = create_manual(service, actor=principal.name, agency=body.agency, title=body.title,
+                             severity=body.severity, system=body.system, description=body.description,
+                             detected_at=body.detected_at, categories=body.categories)
+    set_etag(response, incident)
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    return presenter.view(incident)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=problem_responses(404),
-            summary="One incident with its alerts and audit trail; the ETag header carries its version")
+            summary="One incident with its alerts, clocks and audit trail; the ETag header carries its version")
 def get_incident(incident: CurrentIncident, principal: CurrentPrincipal, store: StoreDep,
-                 directory: DirectoryDep, response: Response) -> IncidentDetail:
-    if incident.version is not None:
-        response.headers["ETag"] = f'"{incident.version}"'
+                 presenter: PresenterDep, response: Response) -> IncidentDetail:
+    set_etag(response, incident)
     audit = store.list_audit(object_type="incident", object_id=incident.id, agencies=principal.scope,
                              limit=MAX_AUDIT)
-    return IncidentDetail(**IncidentOut.of(incident, directory).model_dump(),
-                          alerts=[AlertOut.of(a) for a in _alerts_of(incident, store, principal.scope)],
-                          audit=[AuditEntryOut.of(e) for e in audit])
+    return presenter.detail(incident, [AlertOut.of(a) for a in _alerts_of(incident, store, principal.scope)],
+                            [AuditEntryOut.of(e) for e in audit])
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentView, responses=WRITE_PROBLEMS,
+              summary="Change fields (title, severity, assignee, categories, ATT&CK, detection time, report text)")
+def patch_incident(incident_id: ObjectId, body: IncidentPatch, principal: CurrentPrincipal, service: ServiceDep,
+                   presenter: PresenterDep, version: IfMatch, response: Response) -> IncidentView:
+    scope = principal.writable_scope()
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    for name in NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise InvalidChange(f"body.{name}", "cannot be null")
+    if not changes:
+        raise InvalidChange("body", "nothing to change")
+    known = frozenset(service.directory.systems)
+    incident = service.apply(incident_id, scope=scope, expected_version=version, actor=principal.name,
+                             action="update", mutate=lambda i: lifecycle.apply_fields(
+                                 i, changes, now=service.clock(), known_systems=known))
+    set_etag(response, incident)
+    return presenter.view(incident)
 
 
 def _alerts_of(incident: Incident, store: Store, scope: frozenset[str] | None) -> list[Alert]:
     if not incident.alert_ids:
         return []
-    # The store has no lookup by alert id. An incident groups alerts of one fingerprint (its rule, its
-    # agency, one source) seen between its first and last sighting, so that scoped search holds them.
-    agencies = frozenset({incident.agency}) if scope is None else scope & {incident.agency}
-    query = AlertQuery(agencies=agencies, rule_id=incident.rule_id, start=incident.first_seen,
-                       end=incident.last_seen + timedelta(milliseconds=1), limit=MAX_ALERTS)
-    wanted = set(incident.alert_ids)
-    return [alert for alert in store.search_alerts(query) if alert.id in wanted]
+    found = store.get_alerts(incident.alert_ids, agencies=scope)
+    return sorted(found, key=lambda a: (a.last_seen, a.id), reverse=True)[:MAX_ALERTS]

@@ -13,13 +13,19 @@ from canhgac.text import message, number
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    from collectors.parsers import PARSERS
+    from collectors.parsers import known_formats
 
     cmd = commands.add_parser("ingest", parents=[common], help="run the full pipeline on log files")
-    cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    cmd.add_argument("--source", required=True, choices=sorted(PARSERS), help="log format")
+    cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files (.gz is read too)")
+    cmd.add_argument("--source", required=True, metavar="FORMAT",
+                     help=f"log format: {', '.join(known_formats())}, or a collection.json_mappings name")
     cmd.add_argument("--agency", help="agency id the lines belong to")
     cmd.add_argument("--system", help="monitored system id the lines come from")
+    cmd.add_argument("--timezone", help="zone of zone-less times in these files (default: the configuration's)")
+    cmd.add_argument("--stream", help="the live file these lines belong to, for event ids (default: the file "
+                                      "itself, or its live file for a rotated copy such as access.log.2.gz)")
+    cmd.add_argument("--resume", action="store_true",
+                     help="continue after the last batch an earlier, interrupted run of these files committed")
     cmd.add_argument("--batch-size", type=int, default=5000)
     cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
     cmd.set_defaults(handler=run)
@@ -37,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime.build(settings)
     try:
         progress = _progress_bar(sum(p.stat().st_size for p in args.paths)) if sys.stderr.isatty() else None
+        runtime.collection().parser(args.source)  # an unknown format fails before anything is read
         report = ingest_files(runtime, args.paths, args.source, agency=args.agency, system=args.system,
-                              batch_lines=args.batch_size, progress=progress.update if progress else None)
+                              batch_lines=args.batch_size, progress=progress.update if progress else None,
+                              resume=args.resume, stream=args.stream, timezone=args.timezone)
         if progress is not None:
             progress.close()
         for error in runtime.rule_errors:

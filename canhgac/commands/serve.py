@@ -4,12 +4,10 @@ a traffic simulator on the embedded store)."""
 from __future__ import annotations
 
 import argparse
-import glob
 import logging
 import shutil
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from canhgac.config import Settings, home_dir, load_settings
 from canhgac.i18n import cli_language
@@ -47,27 +45,27 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
 
     from api.app import create_app
     from canhgac.runtime import Runtime
-    from collectors.tail import FileTailer
     from detectors.anomaly import TrafficAnomalyDetector
     from detectors.scheduled import schedule_anomaly_job
 
     language = cli_language(settings.language)
     runtime = Runtime.build(settings)
-    targets = configured_targets(runtime) + (extra_targets(runtime) if extra_targets else [])
+    collection = runtime.collection(spool=True)
     stop = threading.Event()
-    threads = [threading.Thread(target=FileTailer(targets, runtime.store, runtime.pipeline.process).run,
-                                args=(stop,), name="tail", daemon=True)]
-    threads += [threading.Thread(target=job, args=(stop,), daemon=True) for job in background or []]
+    threads = collection.run(stop, extra_targets(runtime) if extra_targets else [])
+    background_threads = [threading.Thread(target=job, args=(stop,), daemon=True) for job in background or []]
+    threads += background_threads
     scheduler = BackgroundScheduler(timezone="UTC")
     anomaly = settings.detection.anomaly
     if anomaly.enabled:
         schedule_anomaly_job(scheduler, TrafficAnomalyDetector(runtime.store, anomaly),
                              runtime.pipeline.raise_alerts, anomaly.interval_seconds)
     app = create_app(settings, runtime.store, directory=runtime.directory)
+    app.state.collection = collection  # the push endpoints (api/routes/ingest.py) deliver through it
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     if duration is not None:
         threading.Timer(duration, lambda: setattr(server, "should_exit", True)).start()
-    for thread in threads:
+    for thread in background_threads:
         thread.start()
     scheduler.start()
     url = f"http://{host}:{port}/"
@@ -88,22 +86,6 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     return 0
 
 
-def configured_targets(runtime) -> list:  # type: ignore[no-untyped-def,type-arg]
-    from collectors.lines import LineDecoder, Origin
-    from collectors.parsers import get_parser
-    from collectors.tail import TailTarget
-
-    targets = []
-    for system in runtime.settings.systems:
-        for source in system.log_sources:
-            for pattern in source.paths:
-                for name in sorted(glob.glob(pattern)) or []:
-                    path = str(Path(name).resolve())
-                    origin = Origin(stream=path, path=path, agency=system.agency, system=system.id)
-                    targets.append(TailTarget(LineDecoder(get_parser(source.format), origin)))
-    return targets
-
-
 def run_demo(args: argparse.Namespace) -> int:
     from canhgac.simulator import Portal, TrafficSimulator
 
@@ -119,19 +101,17 @@ def run_demo(args: argparse.Namespace) -> int:
     simulator.backfill(minutes=45)
 
     def demo_targets(runtime) -> list:  # type: ignore[no-untyped-def,type-arg]
-        from collectors.lines import LineDecoder, Origin
-        from collectors.parsers import get_parser
-        from collectors.tail import TailTarget
+        from collectors.lines import Origin
 
+        collection = runtime.collection()
         found = []
         for portal in portals:
             system = runtime.directory.system(portal.system)
             path = str(portal.path.resolve())
-            found.append(TailTarget(LineDecoder(get_parser("nginx"),
-                                                Origin(path, path, system.agency, system.id))))
+            found.append(collection.file_source(Origin(path, path, system.agency, system.id), "nginx"))
         auth = str((log_dir / "auth.log").resolve())
         (log_dir / "auth.log").touch()
-        found.append(TailTarget(LineDecoder(get_parser("sshd"), Origin(auth, auth, "binhdinh", "dvc-binhdinh"))))
+        found.append(collection.file_source(Origin(auth, auth, "binhdinh", "dvc-binhdinh"), "sshd"))
         return found
 
     url = f"http://{args.host}:{args.port}/"

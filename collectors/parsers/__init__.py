@@ -1,31 +1,52 @@
-"""Parsers turn one log line into the format-specific fields of an event.
+"""Parsers turn one log line (or record) into the format-specific fields of an event.
 
-Adding a format is adding one module here and one line to ``PARSERS``.
+Adding a format is adding one module here and one line to ``PARSERS``. JSON formats described by a YAML
+mapping (``collectors/mappings/*.yaml``, or ``collection.json_mappings`` in the configuration) need no code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from canhgac.errors import UnknownFormat
-from collectors.parsers.base import Parser
+from collectors.parsers.base import Parser, ParserOptions
 from collectors.parsers.combined import CombinedLogParser
-from collectors.parsers.sshd import SshdSyslogParser
+from collectors.parsers.fortigate import FortigateParser
+from collectors.parsers.iis import IisParser
+from collectors.parsers.jsonlines import JsonLinesParser, builtin_mappings
+from collectors.parsers.modsecurity import ModSecurityParser
+from collectors.parsers.syslog import SyslogParser
 
-PARSERS: dict[str, Callable[[], Parser]] = {
-    "nginx": lambda: CombinedLogParser("nginx"),
-    "apache": lambda: CombinedLogParser("apache"),
-    "combined": lambda: CombinedLogParser("nginx"),
-    "sshd": SshdSyslogParser,
+PARSERS: dict[str, Callable[[ParserOptions], Parser]] = {
+    "nginx": lambda o: CombinedLogParser("nginx", o),
+    "apache": lambda o: CombinedLogParser("apache", o),
+    "combined": lambda o: CombinedLogParser("nginx", o),
+    "iis": IisParser,
+    "syslog": lambda o: SyslogParser("syslog", "system.syslog", o),
+    "sshd": lambda o: SyslogParser("sshd", "system.auth", o),
+    "auth": lambda o: SyslogParser("auth", "system.auth", o),
+    "netfilter": lambda o: SyslogParser("netfilter", "system.syslog", o),
+    "fortigate": FortigateParser,
+    "modsecurity": ModSecurityParser,
 }
 
 
-def get_parser(name: str) -> Parser:
-    try:
-        return PARSERS[name]()
-    except KeyError:
-        known = ", ".join(sorted(PARSERS))
-        raise UnknownFormat(f"unknown log format {name!r}; known formats: {known}") from None
+def known_formats(mappings: Mapping[str, Path] | None = None) -> list[str]:
+    return sorted({*PARSERS, *builtin_mappings(), *(mappings or {})})
 
 
-__all__ = ["PARSERS", "Parser", "get_parser"]
+def get_parser(name: str, options: ParserOptions | None = None, *,
+               mappings: Mapping[str, Path] | None = None) -> Parser:
+    """The parser for format ``name``: a built-in one, a shipped JSON mapping, or one named in ``mappings``."""
+    options = options or ParserOptions()
+    factory = PARSERS.get(name)
+    if factory is not None:
+        return factory(options)
+    mapping = (mappings or {}).get(name) or builtin_mappings().get(name)
+    if mapping is not None:
+        return JsonLinesParser.from_file(mapping, options, name=name)
+    raise UnknownFormat(f"unknown log format {name!r}; known formats: {', '.join(known_formats(mappings))}")
+
+
+__all__ = ["PARSERS", "Parser", "ParserOptions", "get_parser", "known_formats"]

@@ -13,15 +13,16 @@ _ip_cache: dict[str, bool] = {}
 def is_ip(text: str) -> bool:
     """True for an IPv4/IPv6 address. Cached: client addresses repeat a lot, and a non-IP in an ``ip``
     field would make Elasticsearch refuse the whole document."""
-    if IPV4.fullmatch(text):
-        return True
     known = _ip_cache.get(text)
     if known is None:
-        try:
-            ipaddress.ip_address(text)
+        if IPV4.fullmatch(text):
             known = True
-        except ValueError:
-            known = False
+        else:
+            try:
+                ipaddress.ip_address(text)
+                known = True
+            except ValueError:
+                known = False
         if len(_ip_cache) > 65536:
             _ip_cache.clear()
         _ip_cache[text] = known

@@ -5,7 +5,7 @@
   "use strict";
 
   const { t, formatTime } = window.I18n;
-  const KEY_STORAGE = "canhgac.apiKey";
+  const { KEY_STORAGE, $, el, setText, api } = window.Canh;
   const REFRESH_MS = 3000;
   const MAX_EVIDENCE = 20;
   const STATES = ["new", "acknowledged", "investigating", "contained", "resolved", "closed"];
@@ -25,49 +25,8 @@
     detailGeneration: 0,
     events: new Map(), // event id -> event, or null when the API no longer returns it
     banner: null, // [key, vars] of the error shown above the list
+    view: "incidents",
   };
-
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, text, className) {
-    const element = document.createElement(tag);
-    if (text !== undefined && text !== null) element.textContent = String(text);
-    if (className) element.className = className;
-    return element;
-  }
-
-  function setText(element, text) {
-    const value = text === undefined || text === null || text === "" ? "—" : String(text);
-    if (element.textContent !== value) element.textContent = value;
-  }
-
-  // --- API -----------------------------------------------------------------------------------
-
-  class ApiError extends Error {
-    constructor(status, problem) {
-      super(problem?.detail || problem?.title || `HTTP ${status}`);
-      this.status = status; // 0: the server could not be reached
-      this.problem = problem;
-    }
-  }
-
-  async function api(path) {
-    const key = sessionStorage.getItem(KEY_STORAGE) || "";
-    let response;
-    try {
-      response = await fetch(path, { headers: { "X-API-Key": key, Accept: "application/json" }, cache: "no-store" });
-    } catch (_) {
-      throw new ApiError(0, null);
-    }
-    if (response.ok) return response.json();
-    let problem = null;
-    try {
-      problem = await response.json();
-    } catch (_) {
-      // not a problem document (e.g. a proxy's error page)
-    }
-    throw new ApiError(response.status, problem);
-  }
 
   function localName(vi, en) {
     return I18n.language === "en" ? en : vi;
@@ -87,6 +46,8 @@
     clearTimeout(app.timer);
     app.me = null;
     $("incidents-view").hidden = true;
+    $("posture-view").hidden = true;
+    $("views").hidden = true;
     $("session").hidden = true;
     $("signin-view").hidden = false;
     showMessage($("signin-message"), messageKey, vars);
@@ -119,8 +80,9 @@
       return;
     }
     $("signin-view").hidden = true;
-    $("incidents-view").hidden = false;
+    $("views").hidden = false;
     $("session").hidden = false;
+    showView(app.view);
     renderSession();
     renderFilters();
     openFromHash();
@@ -401,6 +363,10 @@
     renderAlerts(d.alerts || []);
     renderEvidence();
     renderAudit(d.audit || []);
+    Actions.render(d, app.me, () => {
+      loadDetail(d.id, true);
+      refresh();
+    });
   }
 
   function table(headers, rows) {
@@ -503,6 +469,25 @@
     ));
   }
 
+  // --- views ---------------------------------------------------------------------------------
+
+  function postureOptions() {
+    const options = [option("", app.me?.sees_all ? t("filter.agency_all") : t("posture.my_scope"))];
+    for (const [agency, depth] of agenciesInTreeOrder()) {
+      options.push(option(agency.id, "\u00a0\u00a0".repeat(depth) + localName(agency.name_vi, agency.name_en)));
+    }
+    return options;
+  }
+
+  function showView(view) {
+    app.view = view;
+    $("incidents-view").hidden = view !== "incidents";
+    $("posture-view").hidden = view !== "posture";
+    $("view-incidents").setAttribute("aria-pressed", String(view === "incidents"));
+    $("view-posture").setAttribute("aria-pressed", String(view === "posture"));
+    if (view === "posture" && app.me) Posture.show(app.me, postureOptions);
+  }
+
   // --- language ------------------------------------------------------------------------------
 
   function rerender() {
@@ -516,6 +501,7 @@
     }
     if (app.banner) showBanner(...app.banner);
     renderDetail();
+    if (app.view === "posture") Posture.show(app.me, postureOptions);
   }
 
   // --- wiring --------------------------------------------------------------------------------
@@ -551,6 +537,11 @@
       }
     });
     $("detail-close").addEventListener("click", closeDetail);
+    $("view-incidents").addEventListener("click", () => showView("incidents"));
+    $("view-posture").addEventListener("click", () => showView("posture"));
+    Actions.wire(Reports.open);
+    Reports.wire();
+    Posture.wire(Reports.open);
     window.addEventListener("hashchange", openFromHash);
   }
 

@@ -8,7 +8,7 @@ evaluation never touches pySigma objects. Anything without a faithful translatio
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from sigma.conditions import (
     ConditionAND,
@@ -37,8 +37,8 @@ from sigma.types import (
     SpecialChars,
 )
 
-from detectors.sigma.fieldmap import KEYWORD_FIELD, ecs_field
-from detectors.sigma.nodes import AndNode, FieldNode, FieldRefNode, Node, NotNode, OrNode
+from detectors.sigma.fieldmap import ecs_field
+from detectors.sigma.nodes import AndNode, FieldNode, FieldRefNode, KeywordNode, Node, NotNode, OrNode
 from detectors.sigma.values import (
     BoolMatcher,
     CidrMatcher,
@@ -48,6 +48,7 @@ from detectors.sigma.values import (
     NumberMatcher,
     RegexMatcher,
     StringPatterns,
+    TimePartMatcher,
     ValueMatcher,
 )
 
@@ -69,10 +70,19 @@ _REGEX_FLAGS = {SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
 
 
 class ConditionCompiler:
-    """Turns one parsed condition (pySigma's postprocessed tree) into a ``Node``."""
+    """Turns one parsed condition (pySigma's postprocessed tree) into a ``Node``.
 
-    def __init__(self, field_map: Callable[[str], str] = ecs_field) -> None:
+    ``placeholders`` gives the values of ``%name%`` placeholders (the ``expand`` modifier); ``cased_ids``
+    holds the ids of pySigma value objects that must match case-sensitively although not marked ``cased``
+    (the output of ``base64`` / ``base64offset``: the encoded text is case-significant).
+    """
+
+    def __init__(self, field_map: Callable[[str], str] = ecs_field, *,
+                 placeholders: Mapping[str, Sequence[str]] | None = None,
+                 cased_ids: frozenset[int] = frozenset()) -> None:
         self.field_map = field_map
+        self.placeholders = placeholders or {}
+        self.cased_ids = cased_ids
 
     def compile(self, tree: object) -> Node:
         if isinstance(tree, ConditionAND):
@@ -87,38 +97,61 @@ class ConditionCompiler:
             return self.keyword_test(tree.value)
         raise UnsupportedFeature(f"unsupported condition element {type(tree).__name__}")
 
-    def field_test(self, field: str, value: SigmaType) -> Node:
+    def field_test(self, field: str, value: SigmaType, cased: bool = False) -> Node:
+        cased = cased or id(value) in self.cased_ids
         if isinstance(value, SigmaExpansion):
-            return make_or([self.field_test(field, item) for item in value.values])
+            return make_or([self.field_test(field, item, cased) for item in value.values])
         if isinstance(value, SigmaFieldReference):
             return FieldRefNode(field, self.field_map(value.field), starts_with=value.starts_with,
                                 ends_with=value.ends_with)
-        return FieldNode(field, value_matcher(value))
+        if isinstance(value, SigmaString) and value.contains_placeholder():
+            return make_or([FieldNode(field, string_patterns(parts, cased=cased or isinstance(value, SigmaCasedString),
+                                                             value=value))
+                            for parts in self.expand(value)])
+        return FieldNode(field, value_matcher(value, cased=cased))
 
-    def keyword_test(self, value: SigmaType) -> Node:
-        """A field-less value: searched anywhere in the raw line, as Sigma keywords are full-text."""
+    def expand(self, value: SigmaString) -> list[list[object]]:
+        """Every variant of a string with its ``%placeholders%`` replaced by their configured values."""
+        variants: list[list[object]] = [[]]
+        for part in value.s:
+            if not isinstance(part, Placeholder):
+                variants = [[*variant, part] for variant in variants]
+                continue
+            values = self.placeholders.get(part.name)
+            if not values:
+                raise UnsupportedFeature(f"placeholder %{part.name}% has no values; list them under "
+                                         f"detection.placeholders.{part.name} in the configuration", value)
+            variants = [[*variant, *SigmaString(str(item)).s] for variant in variants for item in values]
+        return variants
+
+    def keyword_test(self, value: SigmaType, cased: bool = False) -> Node:
+        """A field-less value: searched inside every text field, as Sigma keywords are full-text."""
+        cased = cased or id(value) in self.cased_ids
         if isinstance(value, SigmaExpansion):
-            return make_or([self.keyword_test(item) for item in value.values])
+            return make_or([self.keyword_test(item, cased) for item in value.values])
         if isinstance(value, SigmaString):
-            parts = list(value.s)
-            if not parts or parts[0] != SpecialChars.WILDCARD_MULTI:
-                parts.insert(0, SpecialChars.WILDCARD_MULTI)
-            if parts[-1] != SpecialChars.WILDCARD_MULTI:
-                parts.append(SpecialChars.WILDCARD_MULTI)
-            return FieldNode(KEYWORD_FIELD, string_patterns(parts, cased=isinstance(value, SigmaCasedString),
-                                                            value=value))
+            variants = self.expand(value) if value.contains_placeholder() else [list(value.s)]
+            nodes: list[Node] = []
+            for parts in variants:
+                if not parts or parts[0] != SpecialChars.WILDCARD_MULTI:
+                    parts.insert(0, SpecialChars.WILDCARD_MULTI)
+                if parts[-1] != SpecialChars.WILDCARD_MULTI:
+                    parts.append(SpecialChars.WILDCARD_MULTI)
+                nodes.append(KeywordNode(string_patterns(parts, cased=cased or isinstance(value, SigmaCasedString),
+                                                         value=value)))
+            return make_or(nodes)
         if isinstance(value, SigmaRegularExpression):
-            return FieldNode(KEYWORD_FIELD, regex_matcher(value))
+            return KeywordNode(regex_matcher(value))
         if isinstance(value, SigmaNumber | SigmaBool) and not isinstance(value, SigmaTimestampPart):
             text = str(value).lower()
-            return FieldNode(KEYWORD_FIELD, StringPatterns(cased=False, infixes=[text]))
+            return KeywordNode(StringPatterns(cased=False, infixes=[text]))
         raise UnsupportedFeature(f"a {_type_name(value)} value cannot be a keyword (field-less) detection", value)
 
 
-def value_matcher(value: SigmaType) -> ValueMatcher:
+def value_matcher(value: SigmaType, *, cased: bool = False) -> ValueMatcher:
     """The matcher for one typed value of a field detection item."""
     if isinstance(value, SigmaString):
-        return string_patterns(list(value.s), cased=isinstance(value, SigmaCasedString), value=value)
+        return string_patterns(list(value.s), cased=cased or isinstance(value, SigmaCasedString), value=value)
     if isinstance(value, SigmaRegularExpression):
         return regex_matcher(value)
     if isinstance(value, SigmaCIDRExpression):
@@ -126,7 +159,7 @@ def value_matcher(value: SigmaType) -> ValueMatcher:
     if isinstance(value, SigmaCompareExpression):
         return CompareMatcher(_COMPARE_OPS[value.op], value.number.number)
     if isinstance(value, SigmaTimestampPart):
-        raise UnsupportedFeature("timestamp part modifiers are not supported yet", value)
+        return TimePartMatcher(value.timestamp_part.name.lower(), [int(value.number)])
     if isinstance(value, SigmaNumber):
         return NumberMatcher(value.number)
     if isinstance(value, SigmaBool):
@@ -166,7 +199,7 @@ def string_patterns(parts: list[object], *, cased: bool, value: SigmaType) -> St
             return StringPatterns(cased=cased, infixes=[literal])
     glob = "".join(re.escape(piece) if isinstance(piece, str) else (".*" if piece is star else ".")
                    for piece in pieces)
-    return StringPatterns(cased=cased, globs=[glob])
+    return StringPatterns(cased=cased, globs=[glob], glob_literals=[max(literals, key=len) if literals else ""])
 
 
 def regex_matcher(value: SigmaRegularExpression) -> RegexMatcher:
@@ -196,7 +229,16 @@ def make_or(children: list[Node]) -> Node:
         flat.extend(child.children if isinstance(child, OrNode) else (child,))
     merged: list[Node] = []
     for child in flat:
-        if isinstance(child, FieldNode):
+        if isinstance(child, KeywordNode):
+            for index, earlier in enumerate(merged):
+                if isinstance(earlier, KeywordNode):
+                    combined = earlier.matcher.merge(child.matcher)
+                    if combined is not None:
+                        merged[index] = KeywordNode(combined)
+                        break
+            else:
+                merged.append(child)
+        elif isinstance(child, FieldNode):
             for index, earlier in enumerate(merged):
                 if isinstance(earlier, FieldNode) and earlier.field == child.field:
                     combined = earlier.matcher.merge(child.matcher)

@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from canhgac.errors import RuleError
-from detectors.sigma.parse import RuleParser, RuleProblems
+from detectors.sigma.correlation import CorrelationRule
+from detectors.sigma.linker import link
+from detectors.sigma.metaparse import CorrelationParser, FilterParser, FilterRule
+from detectors.sigma.parse import ParseOptions, RuleParser, RuleProblems
 from detectors.sigma.rule import CompiledRule
-from detectors.sigma.yamldoc import load_documents
+from detectors.sigma.yamldoc import YamlDocument, load_documents
+
+Loaded = CompiledRule | CorrelationRule | FilterRule
 
 RULE_SUFFIXES = (".yml", ".yaml")
 #: Test fixtures that sit next to the rules (``<name>.tests.yml``); never loaded as rules.
@@ -18,8 +23,17 @@ FIXTURE_SUFFIXES = (".tests.yml", ".tests.yaml")
 
 @dataclass
 class LoadedRules:
+    """Detection rules, correlations and filters that loaded, and a located error for everything that did not."""
+
     rules: list[CompiledRule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    correlations: list[CorrelationRule] = field(default_factory=list)
+    filters: list[FilterRule] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.rules) + len(self.correlations) + len(self.filters)
 
 
 def builtin_rules_dir() -> Path:
@@ -31,33 +45,52 @@ def is_fixture(path: Path) -> bool:
     return path.name.endswith(FIXTURE_SUFFIXES)
 
 
-def load_rules(paths: Sequence[Path]) -> LoadedRules:
+def load_rules(paths: Sequence[Path], options: ParseOptions | None = None) -> LoadedRules:
     """Load every rule under ``paths`` (files, or directories walked recursively).
 
     A file that cannot be loaded is reported in ``errors`` and never stops the others; a rule id seen
-    twice is reported at its second occurrence.
+    twice is reported at its second occurrence. Correlations are linked to the rules they name and
+    filters applied to theirs once every file is read.
     """
     result = LoadedRules()
-    seen: dict[str, CompiledRule] = {}
+    seen: dict[str, Loaded] = {}
     files: set[Path] = set()
     for path in _rule_files(paths, result.errors):
         if path.resolve() in files:  # named twice, e.g. a folder and a file inside it
             continue
         files.add(path.resolve())
-        rules, errors = load_rule_file(path)
+        result.files.append(path)
+        items, errors = load_rule_file(path, options)
         result.errors.extend(errors)
-        for rule in rules:
-            first = seen.get(rule.id)
+        for item in items:
+            first = seen.get(item.id)
             if first is not None:
-                result.errors.append(RuleError(f"duplicate rule id {rule.id}, first defined in {first.path}",
-                                               file=str(rule.path), line=rule.line, field="id"))
+                result.errors.append(RuleError(f"duplicate rule id {item.id}, first defined in {first.path}",
+                                               file=str(item.path), line=item.line, field="id"))
                 continue
-            seen[rule.id] = rule
-            result.rules.append(rule)
+            seen[item.id] = item
+            if isinstance(item, CorrelationRule):
+                result.correlations.append(item)
+            elif isinstance(item, FilterRule):
+                result.filters.append(item)
+            else:
+                result.rules.append(item)
+    result.correlations, link_errors = link(result.rules, result.correlations, result.filters)
+    result.errors.extend(link_errors)
     return result
 
 
-def load_rule_file(path: Path) -> tuple[list[CompiledRule], list[RuleError]]:
+def parse_document(path: Path, document: YamlDocument, options: ParseOptions | None = None) -> Loaded:
+    """A detection rule, a correlation or a filter, by the document's marker key."""
+    data = document.data
+    if isinstance(data, dict) and "correlation" in data:
+        return CorrelationParser(path, document, options).build()
+    if isinstance(data, dict) and "filter" in data:
+        return FilterParser(path, document, options).build()
+    return RuleParser(path, document, options).build()
+
+
+def load_rule_file(path: Path, options: ParseOptions | None = None) -> tuple[list[Loaded], list[RuleError]]:
     """The rules of one file and the problems found in it."""
     name = str(path)
     try:
@@ -70,11 +103,11 @@ def load_rule_file(path: Path) -> tuple[list[CompiledRule], list[RuleError]]:
         return [], [exc]
     if not documents:
         return [], [RuleError("rule file is empty", file=name)]
-    rules: list[CompiledRule] = []
+    rules: list[Loaded] = []
     errors: list[RuleError] = []
     for document in documents:
         try:
-            rules.append(RuleParser(path, document).build())
+            rules.append(parse_document(path, document, options))
         except RuleProblems as exc:
             errors.extend(exc.errors)
         except Exception as exc:  # a parser bug or odd input must cost one rule, never the whole load

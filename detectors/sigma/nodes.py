@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from canhgac.model import Event
+from detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
 from detectors.sigma.values import ValueMatcher, as_text
 
 
@@ -82,6 +83,29 @@ class FieldNode(Node):
 
     def __repr__(self) -> str:
         return f"{self.field}: {self.matcher!r}"
+
+
+class KeywordNode(Node):
+    """A field-less value: matches if any text field of the event (see ``keyword_texts``) matches."""
+
+    field = KEYWORD_FIELD
+
+    def __init__(self, matcher: ValueMatcher) -> None:
+        self.matcher = matcher
+
+    def matches(self, event: Event) -> bool:
+        return self.matcher.test(keyword_texts(event))
+
+    def collect_fields(self, event: Event, found: set[str]) -> None:
+        for name in event:
+            value = event[name]
+            if name in found or not isinstance(value, str | list):
+                continue
+            if self.matcher.test(keyword_texts({name: value})):
+                found.add(name)
+
+    def __repr__(self) -> str:
+        return f"keyword: {self.matcher!r}"
 
 
 class FieldRefNode(Node):

@@ -6,7 +6,8 @@ no lines, so errors are located through the document's line map) and the key pat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from canhgac.errors import RuleError
 from detectors.sigma.compiler import ConditionCompiler, UnsupportedFeature, make_or
 from detectors.sigma.fieldmap import ROUTES, LogsourceRoute, describe_logsource, route_for
-from detectors.sigma.modifiers import modifier_problem
+from detectors.sigma.modifiers import ENCODING_MODIFIERS, canonical_key, modifier_problem
 from detectors.sigma.nodes import Node
 from detectors.sigma.rule import DEFAULT_SEVERITY, LEVEL_SEVERITY, CompiledRule, Logsource
 from detectors.sigma.yamldoc import KeyPath, YamlDocument
@@ -35,12 +36,25 @@ _ERROR_KEYS: tuple[tuple[type[SigmaError], KeyPath], ...] = (
 )
 #: Errors whose class is shared with detection errors, placed by a word in the message.
 _MESSAGE_HINTS = (("tag", "tags"), ("name", "name"), ("modified", "modified"))
-#: Document kinds pySigma knows that this engine does not evaluate yet, by their marker key.
+#: Document kinds pySigma knows that this engine does not evaluate, by their marker key.
 _UNSUPPORTED_KINDS = {
-    "correlation": "correlation rules are not supported yet",
-    "filter": "Sigma filters are not supported yet",
-    "action": "multi-document rule collections (action: global/repeat/reset) are not supported",
+    "action": "multi-document rule collections (action: global/repeat/reset) are not supported; "
+              "write one complete rule per document",
 }
+#: pySigma errors of correlation and filter documents, by the key they concern.
+_META_ERROR_KEYS: tuple[tuple[type[SigmaError], KeyPath], ...] = (
+    (sx.SigmaCorrelationTypeError, ("correlation", "type")), (sx.SigmaTimespanError, ("correlation", "timespan")),
+    (sx.SigmaCorrelationConditionError, ("correlation", "condition")), (sx.SigmaCorrelationRuleError, ("correlation",)),
+    (sx.SigmaFilterConditionError, ("filter", "condition")), (sx.SigmaFilterRuleReferenceError, ("filter", "rules")),
+    (sx.SigmaFilterError, ("filter",)),
+)
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Settings that change how rules compile: the values of ``%placeholders%`` (``expand`` modifier)."""
+
+    placeholders: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 class RuleProblems(Exception):
@@ -54,21 +68,25 @@ class RuleProblems(Exception):
 class RuleParser:
     """Parses and compiles one YAML document of a rule file."""
 
-    def __init__(self, path: Path, document: YamlDocument) -> None:
+    def __init__(self, path: Path, document: YamlDocument, options: ParseOptions | None = None) -> None:
         self.path = path
         self.document = document
         self.data: Any = document.data
+        self.options = options or ParseOptions()
 
     def error(self, message: str, *path: Any) -> RuleError:
         return RuleError(message, file=str(self.path), line=self.document.line_of(*path),
                          field=".".join(str(part) for part in path) or None)
 
-    def build(self) -> CompiledRule:
+    def check_document(self) -> None:
         if not isinstance(self.data, dict):
             raise RuleProblems([self.error("a Sigma rule must be a YAML mapping")])
         for key, reason in _UNSUPPORTED_KINDS.items():
             if key in self.data:
                 raise RuleProblems([self.error(reason, key)])
+
+    def build(self) -> CompiledRule:
+        self.check_document()
         problems = [*self.check_id(), *self.check_logsource(), *self.check_detection()]
         route = route_for(*self.logsource_key()) if not problems else None
         if route is None:  # without problems, a route always exists: check_logsource looked for it
@@ -141,8 +159,24 @@ class RuleParser:
                 for key in mapping:
                     yield (*base, key), key
 
+    def canonical_data(self) -> Any:
+        """The document with modifier aliases spelled the way pySigma knows them."""
+        detection = self.data.get("detection")
+        if not isinstance(detection, dict):
+            return self.data
+
+        def rewrite(definition: Any) -> Any:
+            if isinstance(definition, dict):
+                return {canonical_key(key) if isinstance(key, str) else key: value for key, value in definition.items()}
+            if isinstance(definition, list):
+                return [rewrite(item) if isinstance(item, dict) else item for item in definition]
+            return definition
+
+        return {**self.data, "detection": {name: definition if name == "condition" else rewrite(definition)
+                                           for name, definition in detection.items()}}
+
     def parse_sigma(self) -> SigmaRule:
-        rule = SigmaRule.from_dict(self.data, collect_errors=True, source=SigmaRuleLocation(self.path))
+        rule = SigmaRule.from_dict(self.canonical_data(), collect_errors=True, source=SigmaRuleLocation(self.path))
         if rule.errors:
             raise RuleProblems([self.located(error) for error in rule.errors])
         return rule
@@ -150,7 +184,7 @@ class RuleParser:
     def located(self, error: SigmaError) -> RuleError:
         """pySigma's error with the line of the key it concerns."""
         message = str(error.args[0]) if error.args else type(error).__name__
-        for error_class, path in _ERROR_KEYS:
+        for error_class, path in (*_META_ERROR_KEYS, *_ERROR_KEYS):
             if isinstance(error, error_class):
                 return self.error(message, *path)
         path = self.failing_detection_key()
@@ -187,12 +221,19 @@ class RuleParser:
         return value
 
     def compile_condition(self, rule: SigmaRule) -> Node:
-        compiler = ConditionCompiler()
-        value_paths = self.value_paths(rule)
-        conditions = self.data["detection"]["condition"]
+        return self.compile_detections(rule.detection.detections, rule.detection.parsed_condition, "detection")
+
+    def compile_detections(self, detections: Mapping[str, SigmaDetection], parsed: Sequence[Any],
+                           section: str) -> Node:
+        """The OR of the conditions of a detection (or filter) section, compiled to a node tree."""
+        value_paths = self.value_paths(detections, section)
+        cased = frozenset(key for key, path in value_paths.items()
+                          if isinstance(path[-1], str) and ENCODING_MODIFIERS & set(path[-1].split("|")[1:]))
+        compiler = ConditionCompiler(placeholders=self.options.placeholders, cased_ids=cased)
+        conditions = self.data[section]["condition"]
         nodes = []
-        for index, condition in enumerate(rule.detection.parsed_condition):
-            where = ("detection", "condition", index) if isinstance(conditions, list) else ("detection", "condition")
+        for index, condition in enumerate(parsed):
+            where = (section, "condition", index) if isinstance(conditions, list) else (section, "condition")
             try:
                 tree = condition.parse()  # parsed once here; the compiled node tree is what is kept
             except SigmaError as exc:
@@ -206,12 +247,12 @@ class RuleParser:
                 raise RuleProblems([self.error(exc.message, *path)]) from None
         return make_or(nodes)
 
-    def value_paths(self, rule: SigmaRule) -> dict[int, KeyPath]:
+    def value_paths(self, detections: Mapping[str, SigmaDetection], section: str) -> dict[int, KeyPath]:
         """Map each typed value object pySigma created to the key path it came from."""
         found: dict[int, KeyPath] = {}
-        raw = self.data["detection"]
-        for name, detection in rule.detection.detections.items():
-            _walk_values(detection, raw.get(name), ("detection", name), found)
+        raw = self.data[section]
+        for name, detection in detections.items():
+            _walk_values(detection, raw.get(name), (section, name), found)
         return found
 
     def compiled(self, rule: SigmaRule, route: LogsourceRoute, condition: Node) -> CompiledRule:
@@ -231,7 +272,14 @@ class RuleParser:
             level=level,
             status=rule.status.name.lower() if rule.status is not None else None,
             references=[str(item) for item in rule.references or []],
+            name=rule.name,
+            title_vi=self.title_vi(),
         )
+
+    def title_vi(self) -> str | None:
+        """The Vietnamese title (custom attribute ``title_vi``), shown first on the pages."""
+        value = self.data.get("title_vi")
+        return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _walk_values(detection: SigmaDetection, raw: Any, path: KeyPath, found: dict[int, KeyPath]) -> None:
@@ -244,3 +292,4 @@ def _walk_values(detection: SigmaDetection, raw: Any, path: KeyPath, found: dict
         item_path = (*path, keys[index]) if index < len(keys) else path
         for value in item.value:
             found[id(value)] = item_path
+

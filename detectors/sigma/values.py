@@ -11,7 +11,9 @@ import operator
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
+from zoneinfo import ZoneInfo
 
 Network = IPv4Network | IPv6Network
 
@@ -72,13 +74,15 @@ class StringPatterns(ValueMatcher):
 
     def __init__(self, *, cased: bool, exact: Iterable[str] = (), prefixes: Iterable[str] = (),
                  suffixes: Iterable[str] = (), infixes: Iterable[str] = (), globs: Iterable[str] = (),
-                 any_value: bool = False) -> None:
+                 glob_literals: Iterable[str] = (), any_value: bool = False) -> None:
         self.cased = cased
         self.exact = frozenset(exact)
         self.prefixes = tuple(dict.fromkeys(prefixes))
         self.suffixes = tuple(dict.fromkeys(suffixes))
         self.infixes = tuple(dict.fromkeys(infixes))
         self.globs = tuple(dict.fromkeys(globs))
+        #: the longest literal run of each glob (lower-cased unless cased): what the prefilter looks for
+        self.glob_literals = tuple(glob_literals)
         self.any_value = any_value
         self.regexes = tuple(re.compile(glob, re.DOTALL) for glob in self.globs)
 
@@ -105,6 +109,7 @@ class StringPatterns(ValueMatcher):
         return StringPatterns(cased=self.cased, exact=self.exact | other.exact,
                               prefixes=self.prefixes + other.prefixes, suffixes=self.suffixes + other.suffixes,
                               infixes=self.infixes + other.infixes, globs=self.globs + other.globs,
+                              glob_literals=self.glob_literals + other.glob_literals,
                               any_value=self.any_value or other.any_value)
 
     def __repr__(self) -> str:
@@ -228,3 +233,51 @@ class CidrMatcher(ValueMatcher):
 
     def __repr__(self) -> str:
         return f"CidrMatcher({[str(n) for n in self.networks]})"
+
+
+#: The zone in which time-part modifiers (``|hour`` ...) read a timestamp: office hours are local hours.
+TIME_PART_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+TIME_PARTS: dict[str, Callable[[datetime], int]] = {
+    "minute": lambda moment: moment.minute,
+    "hour": lambda moment: moment.hour,
+    "day": lambda moment: moment.day,
+    "week": lambda moment: moment.isocalendar().week,
+    "month": lambda moment: moment.month,
+    "year": lambda moment: moment.year,
+}
+
+
+def as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+class TimePartMatcher(ValueMatcher):
+    """``|minute`` ... ``|year``: one part of a timestamp, read in ``TIME_PART_ZONE``, equals one of the numbers."""
+
+    def __init__(self, part: str, numbers: Iterable[int]) -> None:
+        self.part = part
+        self.extract = TIME_PARTS[part]
+        self.numbers = frozenset(numbers)
+
+    def test_scalar(self, value: object) -> bool:
+        moment = as_datetime(value)
+        if moment is None:
+            return False
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(TIME_PART_ZONE)
+        return self.extract(moment) in self.numbers
+
+    def merge(self, other: ValueMatcher) -> ValueMatcher | None:
+        if not isinstance(other, TimePartMatcher) or other.part != self.part:
+            return None
+        return TimePartMatcher(self.part, self.numbers | other.numbers)
+
+    def __repr__(self) -> str:
+        return f"TimePartMatcher({self.part} in {sorted(self.numbers)})"

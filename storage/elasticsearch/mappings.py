@@ -8,6 +8,11 @@ from typing import Any
 STRINGS_AS_KEYWORDS = [{"strings": {"match_mapping_type": "string",
                                     "mapping": {"type": "keyword", "ignore_above": 8191}}}]
 UNINDEXED = {"type": "object", "enabled": False}
+UNINDEXED_TEXT = {"type": "text", "index": False}
+#: Parts of an incident that are read back whole and never searched.
+INCIDENT_UNINDEXED_OBJECTS = ("history", "comments", "tasks", "observables", "filings", "breach",
+                              "serious_override", "entities")
+INCIDENT_UNINDEXED_TEXT = ("description", "handling_result", "recommendations")
 
 EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "@timestamp": {"type": "date"},
@@ -54,7 +59,11 @@ def templates(prefix: str) -> dict[str, dict[str, Any]]:
     families: dict[str, dict[str, Any]] = {
         "events": _mappings(EVENT_FIELDS),
         "alerts": _mappings({**dates, "count": {"type": "long"}, "details": UNINDEXED}),
-        "incidents": _mappings({**dates, "updated": {"type": "date"}, "alert_count": {"type": "long"}}),
+        "incidents": _mappings({**dates, "updated": {"type": "date"}, "alert_count": {"type": "long"},
+                                "detected_at": {"type": "date"}, "severity_rank": {"type": "long"},
+                                **{name: UNINDEXED for name in INCIDENT_UNINDEXED_OBJECTS},
+                                **{name: UNINDEXED_TEXT for name in INCIDENT_UNINDEXED_TEXT}}),
+        "records": _mappings({"doc": UNINDEXED}),
         "audit": _mappings({"at": {"type": "date"}, "seq": {"type": "long"},
                             "before": UNINDEXED, "after": UNINDEXED}),
         "deadletters": _mappings({"received": {"type": "date"}, "offset": {"type": "long"},

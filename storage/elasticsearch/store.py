@@ -23,6 +23,7 @@ from canhgac.config import ElasticsearchSettings
 from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
 from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc, to_utc_iso
 from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from storage.elasticsearch.incident_dsl import incident_doc, incident_filters, incident_from_hit, incident_sort
 from storage.elasticsearch.mappings import templates
 
 BULK_CHUNK = 2000
@@ -76,7 +77,7 @@ class ElasticsearchStore(Store):
     def _install_templates(self) -> None:
         for name, body in templates(self.prefix).items():
             self.client.indices.put_index_template(name=name, **body)
-        for family in ("alerts", "incidents", "audit", "deadletters", "state"):
+        for family in ("alerts", "incidents", "audit", "deadletters", "state", "records"):
             if not self.client.indices.exists(index=self._index(family)):
                 try:
                     self.client.indices.create(index=self._index(family))
@@ -136,6 +137,8 @@ class ElasticsearchStore(Store):
             filters.append({"range": {"@timestamp": bounds}})
         for name, values in query.filters.items():
             filters.append({"terms": {name: list(values)}})
+        if query.text is not None:
+            filters.append({"match": {"event.original": {"query": query.text, "operator": "and"}}})
         return filters
 
     def search_events(self, query: EventQuery) -> list[Event]:
@@ -240,11 +243,21 @@ class ElasticsearchStore(Store):
                             sort=[{"last_seen": "desc"}, {"id": "asc"}], search_after=after)
         return [Alert.model_validate(h["_source"]) for h in hits]
 
+    def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
+        wanted = sorted(set(alert_ids))
+        found: list[Alert] = []
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start:start + 1000]
+            hits = self._search(self._index("alerts"), _bool([{"ids": {"values": chunk}},
+                                                              *_scope("agency", agencies)]), size=len(chunk))
+            found += [Alert.model_validate(h["_source"]) for h in hits]
+        return found
+
     # incidents --------------------------------------------------------------------------------
     def create_incident(self, incident: Incident) -> Incident:
         try:
             response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
-                                   document=incident.to_doc(), op_type="create", refresh=True)
+                                   document=incident_doc(incident), op_type="create", refresh=True)
         except ConflictError:
             raise VersionConflict(incident.id, "new", "exists") from None
         return incident.model_copy(update={"version": _version(response)})
@@ -254,10 +267,9 @@ class ElasticsearchStore(Store):
             response = self._guard(self.client.get, index=self._index("incidents"), id=incident_id)
         except NotFoundError:
             return None
-        incident = Incident.model_validate(response["_source"])
-        if agencies is not None and incident.agency not in agencies:
+        if agencies is not None and response["_source"].get("agency") not in agencies:
             return None
-        return incident.model_copy(update={"version": _version(response)})
+        return incident_from_hit(response, _version(response))
 
     def update_incident(self, incident: Incident, *, expected_version: str) -> Incident:
         try:
@@ -266,7 +278,7 @@ class ElasticsearchStore(Store):
             raise VersionConflict(incident.id, expected_version, None) from None
         try:
             response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
-                                   document=incident.to_doc(), if_seq_no=seq_no,
+                                   document=incident_doc(incident), if_seq_no=seq_no,
                                    if_primary_term=primary_term, refresh=True)
         except ConflictError:
             current = self.get_incident(incident.id)
@@ -276,17 +288,11 @@ class ElasticsearchStore(Store):
         return incident.model_copy(update={"version": _version(response)})
 
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
-        filters = _scope("agency", query.agencies)
-        if query.states is not None:
-            filters.append({"terms": {"state": sorted(s.value for s in query.states)}})
-        if query.fingerprint is not None:
-            filters.append({"term": {"fingerprint": query.fingerprint}})
-        if query.rule_id is not None:
-            filters.append({"term": {"rule_id": query.rule_id}})
+        filters = _scope("agency", query.agencies) + incident_filters(query)
+        after = None if query.after is None else [query.after.value, query.after.incident_id]
         hits = self._search(self._index("incidents"), _bool(filters), size=query.limit,
-                            sort=[{"last_seen": "desc"}, {"id": "asc"}])
-        return [Incident.model_validate(h["_source"]).model_copy(update={"version": _version(h)})
-                for h in hits]
+                            sort=incident_sort(query), search_after=after)
+        return [incident_from_hit(h, _version(h)) for h in hits]
 
     def next_sequence(self, name: str) -> int:
         index, doc_id = self._index("state"), f"sequence:{name}"
@@ -329,6 +335,23 @@ class ElasticsearchStore(Store):
         return [AuditEntry.model_validate({k: v for k, v in h["_source"].items() if k != "seq"})
                 for h in hits]
 
+    # records ----------------------------------------------------------------------------------
+    def _put_record(self, kind: str, record_id: str, agency: str | None, doc: dict[str, Any]) -> None:
+        self._guard(self.client.index, index=self._index("records"), id=f"{kind}:{record_id}",
+                    document={"kind": kind, "record_id": record_id, "agency": agency, "doc": doc}, refresh=True)
+
+    def _get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._guard(self.client.get, index=self._index("records"), id=f"{kind}:{record_id}")
+        except NotFoundError:
+            return None
+        return response["_source"]["doc"]
+
+    def _list_records(self, kind: str, *, agencies: frozenset[str] | None, limit: int) -> list[dict[str, Any]]:
+        hits = self._search(self._index("records"), _bool([{"term": {"kind": kind}}, *_scope("agency", agencies)]),
+                            size=limit, sort=[{"record_id": "asc"}])
+        return [h["_source"]["doc"] for h in hits]
+
     # small state ------------------------------------------------------------------------------
     def get_state(self, key: str) -> dict[str, Any] | None:
         try:
@@ -339,7 +362,12 @@ class ElasticsearchStore(Store):
 
     def put_state(self, key: str, value: dict[str, Any]) -> None:
         self._guard(self.client.index, index=self._index("state"), id=f"state:{key}",
-                    document={"value": value}, refresh=True)
+                    document={"key": key, "value": value}, refresh=True)
+
+    def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
+        hits = self._search(self._index("state"), {"prefix": {"key": prefix}}, size=limit,
+                            sort=[{"key": {"order": "asc", "unmapped_type": "keyword"}}])
+        return {h["_source"]["key"]: h["_source"]["value"] for h in hits}
 
     def refresh(self) -> None:
         self._guard(self.client.indices.refresh, index=f"{self.prefix}-*", ignore_unavailable=True,

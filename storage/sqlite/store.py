@@ -15,6 +15,8 @@ import orjson
 from canhgac.errors import NotFound, VersionConflict
 from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident
 from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from storage.sqlite import incident_sql
+from storage.sqlite.words import words_match
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
@@ -41,6 +43,7 @@ class SqliteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._conn().executescript(SCHEMA)
+        incident_sql.migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -49,6 +52,7 @@ class SqliteStore(Store):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.create_function("cg_words_match", 2, words_match, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -109,6 +113,9 @@ class SqliteStore(Store):
             at = _iso_ms(query.after.timestamp)
             clauses.append(f"(ts {op} ? OR (ts = ? AND id {op} ?))")
             params += [at, at, query.after.event_id]
+        if query.text is not None:
+            clauses.append(f"cg_words_match(json_extract(doc, '{_json_path('event.original')}'), ?)")
+            params.append(query.text)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def search_events(self, query: EventQuery) -> list[Event]:
@@ -199,13 +206,25 @@ class SqliteStore(Store):
         sql = f"SELECT doc FROM alerts{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
         return [Alert.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, query.limit])]
 
+    def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
+        wanted = sorted(set(alert_ids))
+        found: list[Alert] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            clauses, params = _scope("agency", agencies)
+            clauses.append(f"id IN ({','.join('?' * len(chunk))})")
+            sql = f"SELECT doc FROM alerts{_where(clauses)}"
+            found += [Alert.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, *chunk])]
+        return found
+
     # incidents --------------------------------------------------------------------------------
     def create_incident(self, incident: Incident) -> Incident:
         try:
             with self._write() as conn:
-                conn.execute(
-                    "INSERT INTO incidents (id, agency, state, fingerprint, rule_id, last_seen, version, doc) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 1, ?)", _incident_row(incident))
+                columns = ", ".join(incident_sql.INCIDENT_COLUMNS)
+                marks = ", ".join("?" * len(incident_sql.INCIDENT_COLUMNS))
+                conn.execute(f"INSERT INTO incidents ({columns}, version) VALUES ({marks}, 1)",
+                             incident_sql.incident_values(incident))
         except sqlite3.IntegrityError:
             raise VersionConflict(incident.id, "new", "exists") from None
         return incident.model_copy(update={"version": "1"})
@@ -215,7 +234,7 @@ class SqliteStore(Store):
                                    (incident_id,)).fetchone()
         if row is None or (agencies is not None and row[0] not in agencies):
             return None
-        return Incident.model_validate_json(row[2]).model_copy(update={"version": str(row[1])})
+        return incident_sql.incident_from_row(row[2], row[1])
 
     def update_incident(self, incident: Incident, *, expected_version: str) -> Incident:
         with self._write() as conn:
@@ -224,23 +243,15 @@ class SqliteStore(Store):
                 raise NotFound(f"incident {incident.id} does not exist")
             if str(row[0]) != expected_version:
                 raise VersionConflict(incident.id, expected_version, str(row[0]))
-            agency, state, fingerprint, rule_id, last_seen, doc = _incident_row(incident)[1:]
-            conn.execute("UPDATE incidents SET agency=?, state=?, fingerprint=?, rule_id=?, last_seen=?, "
-                         "doc=?, version=version+1 WHERE id=?",
-                         (agency, state, fingerprint, rule_id, last_seen, doc, incident.id))
+            assignments = ", ".join(f"{c}=?" for c in incident_sql.INCIDENT_COLUMNS[1:])
+            conn.execute(f"UPDATE incidents SET {assignments}, version=version+1 WHERE id=?",
+                         (*incident_sql.incident_values(incident)[1:], incident.id))
             return incident.model_copy(update={"version": str(row[0] + 1)})
 
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
-        clauses, params = _scope("agency", query.agencies)
-        if query.states is not None:
-            clauses.append(f"state IN ({','.join('?' * len(query.states))})" if query.states else "0")
-            params += sorted(s.value for s in query.states)
-        for column, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        sql = f"SELECT version, doc FROM incidents{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
-        return [Incident.model_validate_json(doc).model_copy(update={"version": str(version)})
+        clauses, params = incident_sql.incident_where(query)
+        sql = f"SELECT version, doc FROM incidents{_where(clauses)}{incident_sql.incident_order(query)} LIMIT ?"
+        return [incident_sql.incident_from_row(doc, version)
                 for version, doc in self._conn().execute(sql, [*params, query.limit])]
 
     def next_sequence(self, name: str) -> int:
@@ -270,6 +281,22 @@ class SqliteStore(Store):
         sql = f"SELECT doc FROM audit{_where(clauses)} ORDER BY seq LIMIT ?"
         return [AuditEntry.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, limit])]
 
+    # records ----------------------------------------------------------------------------------
+    def _put_record(self, kind: str, record_id: str, agency: str | None, doc: dict[str, Any]) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO records (kind, id, agency, doc) VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) "
+                         "DO UPDATE SET agency = excluded.agency, doc = excluded.doc",
+                         (kind, record_id, agency, orjson.dumps(doc).decode()))
+
+    def _get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT doc FROM records WHERE kind = ? AND id = ?", (kind, record_id)).fetchone()
+        return None if row is None else orjson.loads(row[0])
+
+    def _list_records(self, kind: str, *, agencies: frozenset[str] | None, limit: int) -> list[dict[str, Any]]:
+        clauses, params = _scope("agency", agencies)
+        sql = f"SELECT doc FROM records{_where(['kind = ?', *clauses])} ORDER BY id LIMIT ?"
+        return [orjson.loads(r[0]) for r in self._conn().execute(sql, [kind, *params, limit])]
+
     # small state ------------------------------------------------------------------------------
     def get_state(self, key: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT doc FROM state WHERE key = ?", (key,)).fetchone()
@@ -280,17 +307,17 @@ class SqliteStore(Store):
             conn.execute("INSERT INTO state (key, doc) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET doc = "
                          "excluded.doc", (key, orjson.dumps(value).decode()))
 
+    def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
+        rows = self._conn().execute("SELECT key, doc FROM state WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
+                                    (len(prefix), prefix, limit))
+        return {key: orjson.loads(doc) for key, doc in rows}
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
-
-
-def _incident_row(incident: Incident) -> tuple[Any, ...]:
-    return (incident.id, incident.agency, incident.state.value, incident.fingerprint, incident.rule_id,
-            _ms(incident.last_seen), orjson.dumps(incident.to_doc()).decode())
 
 
 def _scope(column: str, agencies: frozenset[str] | None) -> tuple[list[str], list[Any]]:

@@ -20,7 +20,8 @@ def test_openapi_schema_documents_the_routes(sqlite_client: TestClient) -> None:
         assert "get" in paths[path], path
     assert all(path.startswith("/api/v1/") for path in paths)
     listing = paths["/api/v1/incidents"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"state", "agency", "limit"}
+    assert {p["name"] for p in listing["parameters"]} == {"state", "agency", "limit", "severity", "system", "rule_id",
+                                                          "assignee", "since", "until", "sort", "cursor"}
     for status in ("401", "404", "422", "503"):
         assert listing["responses"][status]["content"] == {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

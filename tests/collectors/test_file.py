@@ -1,16 +1,12 @@
-"""Reading lines with their byte offsets; decoding flags; tailing with checkpoints and rotation."""
+"""Reading lines with their byte offsets (plain and gzip); decoding flags; stable ids."""
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 from collectors.file import FileReader
 from collectors.lines import MAX_LINE_BYTES, LineDecoder, Origin
 from collectors.parsers import get_parser
-from collectors.tail import FileTailer, TailTarget
-from storage.base import EventQuery, Store
 
 LINE = '100.64.0.{n} - - [22/Nov/2026:15:04:05 +0700] "GET /ho-so/{n} HTTP/1.1" 200 10 "-" "-"\n'
 
@@ -57,55 +53,25 @@ def test_event_ids_are_stable_for_the_same_position(tmp_path: Path) -> None:
     assert first[0]["event.id"] != first[1]["event.id"]  # same text, other offset
 
 
-def _tail(store: Store, path: Path, rounds: int = 3) -> FileTailer:
-    target = TailTarget(LineDecoder(get_parser("nginx"), Origin(str(path), str(path), "binhdinh")))
-    tailer = FileTailer([target], store, lambda events, letters: store.put_events(events))
-    for _ in range(rounds):
-        tailer.poll(target)
-    return tailer
+def test_gzip_files_are_read_with_uncompressed_offsets(tmp_path: Path) -> None:
+    import gzip
+
+    text = "".join(LINE.format(n=n) for n in range(3)).encode()
+    (tmp_path / "a.log").write_bytes(text)
+    with gzip.open(tmp_path / "a.log.1.gz", "wb") as out:
+        out.write(text)
+    plain = FileReader(tmp_path / "a.log").read(10, final=True)
+    packed = FileReader(tmp_path / "a.log.1.gz").read(10, final=True)
+    assert plain == packed
+    resumed = FileReader(tmp_path / "a.log.1.gz", plain[1].offset).read(10, final=True)
+    assert resumed == plain[1:]
 
 
-def test_tail_resumes_from_checkpoint_and_follows_rotation(sqlite_store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "access.log"
-    path.write_text("".join(LINE.format(n=n) for n in range(3)))
-    _tail(sqlite_store, path)
-    assert sqlite_store.count_events(EventQuery()) == 3
-    with path.open("a") as out:
-        out.write(LINE.format(n=3))
-    tailer = _tail(sqlite_store, path)  # a restart: resumes at the checkpoint
-    assert sqlite_store.count_events(EventQuery()) == 4
-    target = tailer.targets[0]
-    os.rename(path, tmp_path / "access.log.1")  # rename-and-create rotation, with a late write to the old file
-    with (tmp_path / "access.log.1").open("a") as out:
-        out.write(LINE.format(n=4))
-    path.write_text(LINE.format(n=5))
-    for _ in range(4):
-        tailer.poll(target)
-    offsets = sorted(e["url.path"] for e in sqlite_store.search_events(EventQuery(limit=100)))
-    assert offsets == [f"/ho-so/{n}" for n in range(6)]
+def test_decoder_event_ids_match_the_model_function(tmp_path: Path) -> None:
+    from canhgac.model import event_id
 
-
-def test_tail_rereads_a_truncated_file(sqlite_store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "access.log"
-    path.write_text("".join(LINE.format(n=n) for n in range(3)))
-    tailer = _tail(sqlite_store, path)
-    with path.open("r+") as out:  # copytruncate
-        out.truncate(0)
-    with path.open("a") as out:
-        out.write(LINE.format(n=7))
-    for _ in range(3):
-        tailer.poll(tailer.targets[0])
-    assert sqlite_store.count_events(EventQuery()) == 4
-
-
-def test_tailer_thread_stops_when_asked(sqlite_store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "access.log"
+    path = tmp_path / "a.log"
     path.write_text(LINE.format(n=1))
-    target = TailTarget(LineDecoder(get_parser("nginx"), Origin(str(path), str(path), "binhdinh")))
-    tailer = FileTailer([target], sqlite_store, lambda e, d: sqlite_store.put_events(e), poll_seconds=0.01)
-    stop = threading.Event()
-    thread = threading.Thread(target=tailer.run, args=(stop,))
-    thread.start()
-    stop.set()
-    thread.join(5)
-    assert not thread.is_alive()
+    events, _ = LineDecoder(get_parser("nginx"), Origin(str(path), str(path), "binhdinh")).decode(
+        FileReader(path).read(10))
+    assert events[0]["event.id"] == event_id(str(path), 0, LINE.format(n=1).encode().rstrip(b"\n"))

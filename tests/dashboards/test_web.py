@@ -25,7 +25,10 @@ GLOSSARY = {
     "resolution.true_positive": "tấn công thật", "resolution.false_positive": "cảnh báo nhầm",
     "resolution.benign": "hoạt động hợp lệ", "resolution.duplicate": "trùng lặp",
     "col.agency": "cơ quan, đơn vị", "col.system": "hệ thống thông tin", "incidents.empty": "Chưa có sự cố nào",
+    "posture.title": "tình trạng an toàn thông tin", "clock.status.overdue": "quá hạn", "detail.clocks": "thời hạn",
+    "serious.yes": "sự cố nghiêm trọng", "clock.acknowledge": "tiếp nhận",
 }
+SCRIPTS = sorted(p.name for p in WEB_DIR.glob("*.js"))
 
 
 @pytest.fixture
@@ -77,8 +80,9 @@ def test_index_is_served_in_vietnamese(client: TestClient) -> None:
     assert "default-src 'self'" in response.headers["content-security-policy"]
 
 
-@pytest.mark.parametrize(("name", "media"), [("app.js", "javascript"), ("i18n.js", "javascript"),
-                                             ("i18n.json", "application/json"), ("style.css", "text/css")])
+@pytest.mark.parametrize(("name", "media"), [*((n, "javascript") for n in SCRIPTS),
+                                             ("i18n.json", "application/json"), ("style.css", "text/css"),
+                                             ("report.css", "text/css"), ("favicon.svg", "image/svg+xml")])
 def test_assets_are_served(client: TestClient, name: str, media: str) -> None:
     response = client.get(f"/assets/{name}")
     assert response.status_code == 200
@@ -95,7 +99,8 @@ def test_index_references_only_local_assets_that_exist(client: TestClient) -> No
 
 def test_nothing_is_loaded_from_the_internet() -> None:
     for path in WEB_DIR.iterdir():
-        text = path.read_text(encoding="utf-8")
+        # An SVG names its XML namespace with a URL; that is an identifier, nothing is fetched.
+        text = path.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert not re.search(r"https?://|//cdn|@import|url\(", text), path.name
 
 
@@ -120,7 +125,7 @@ def test_vietnamese_uses_the_glossary_with_composed_diacritics(dictionaries: dic
 def test_every_key_the_page_uses_exists(dictionaries: dict[str, dict[str, str]]) -> None:
     vi = dictionaries["vi"]
     used = set(parsed_index().keys)
-    script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
+    script = "\n".join((WEB_DIR / name).read_text(encoding="utf-8") for name in SCRIPTS)
     used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script))
     used |= set(re.findall(r"""showSignIn\(\s*["']([\w.]+)["']""", script))
     used |= set(re.findall(r"""showBanner\(\s*["']([\w.]+)["']""", script))
@@ -128,14 +133,17 @@ def test_every_key_the_page_uses_exists(dictionaries: dict[str, dict[str, str]])
     for prefix, values in (("severity", ("low", "medium", "high", "critical")),
                            ("state", ("new", "acknowledged", "investigating", "contained", "resolved", "closed")),
                            ("role", ("soc_admin", "soc_analyst", "agency_responder", "agency_viewer", "auditor")),
-                           ("resolution", ("true_positive", "false_positive", "benign", "duplicate"))):
+                           ("resolution", ("true_positive", "false_positive", "benign", "duplicate")),
+                           ("clock", ("acknowledge", "resolve", "incident_notice", "breach_notice",
+                                      "serious_initial_report")),
+                           ("clock.status", ("pending", "overdue", "met", "late"))):
         used |= {f"{prefix}.{value}" for value in values}
     assert len(used) > 40
     assert used - set(vi) == set()
 
 
 def test_script_elements_exist_for_every_id_the_script_uses() -> None:
-    script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
+    script = "\n".join((WEB_DIR / name).read_text(encoding="utf-8") for name in SCRIPTS)
     wanted = set(re.findall(r"""\$\(\s*["']([\w-]+)["']\s*\)""", script))
     for match in re.finditer(r"""for \(const id of \[([^\]]+)\]\)""", script):
         wanted |= set(re.findall(r'"([\w-]+)"', match.group(1)))
@@ -143,7 +151,7 @@ def test_script_elements_exist_for_every_id_the_script_uses() -> None:
 
 
 def test_untrusted_text_never_goes_through_html_parsing() -> None:
-    for name in ("app.js", "i18n.js"):
+    for name in SCRIPTS:
         script = (WEB_DIR / name).read_text(encoding="utf-8")
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
             assert sink not in script, f"{name} uses {sink}"
@@ -157,8 +165,16 @@ def test_times_are_shown_in_vietnam() -> None:
 
 def test_key_stays_in_session_storage_and_language_in_local_storage() -> None:
     app_js = (WEB_DIR / "app.js").read_text(encoding="utf-8")
+    common_js = (WEB_DIR / "common.js").read_text(encoding="utf-8")
     i18n_js = (WEB_DIR / "i18n.js").read_text(encoding="utf-8")
-    assert "sessionStorage" in app_js and "localStorage" not in app_js
-    assert '"X-API-Key"' in app_js
+    assert "sessionStorage" in app_js and "localStorage" not in app_js + common_js
+    assert '"X-API-Key"' in common_js and '"If-Match"' in common_js
     assert "localStorage" in i18n_js and "sessionStorage" not in i18n_js
     assert "REFRESH_MS = 3000" in app_js
+
+
+def test_report_frame_runs_no_scripts() -> None:
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    frame = re.search(r"<iframe[^>]*>", html)
+    assert frame is not None and 'sandbox="allow-same-origin allow-modals"' in frame.group()
+    assert "allow-scripts" not in html

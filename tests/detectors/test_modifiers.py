@@ -292,14 +292,17 @@ def test_unknown_field_names_are_used_as_given(tmp_path: Path) -> None:
     """, [{"http.request.method": "POST", "url.path": "/api/ho-so"}], [{"http.request.method": "POST"}])
 
 
-def test_keywords_search_the_raw_line(tmp_path: Path) -> None:
+def test_keywords_search_every_text_field(tmp_path: Path) -> None:
+    """Sigma keywords are full-text: the raw line and the decoded fields, not the bookkeeping ones."""
     check(tmp_path, """
         keywords:
           - 'union select'
           - 'etc/*passwd'
         condition: keywords
-    """, [{"event.original": 'GET /?id=1 UNION SELECT 2 HTTP/1.1'}, {"event.original": "GET /etc/x/passwd"}],
-        [{"event.original": "GET /?q=union HTTP/1.1", "url.query": "union select"}])
+    """, [{"event.original": 'GET /?id=1 UNION SELECT 2 HTTP/1.1'}, {"event.original": "GET /etc/x/passwd"},
+          {"event.original": "GET /?q=union%20select HTTP/1.1", "url.query": "q=union select"}],
+        [{"event.original": "GET /?q=union HTTP/1.1", "url.query": "q=union"},
+         {"event.id": "union select", "log.file.path": "/etc/passwd"}])
 
 
 def test_keywords_with_modifiers(tmp_path: Path) -> None:

@@ -12,31 +12,23 @@ import yaml
 
 from canhgac.model import REQUIRED_EVENT_FIELDS, Severity
 from detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
+from detectors.sigma.correlation import CorrelationRule
+from detectors.sigma.fixtures import correlation_results, expand, fixture_path, read_fixtures, run_fixtures
 
 RULES_DIR = builtin_rules_dir()
 LOADED = load_rules([RULES_DIR])
-BY_PATH = {rule.path: rule for rule in LOADED.rules}
+ITEMS: list[CompiledRule | CorrelationRule] = [*LOADED.rules, *LOADED.correlations]
+BY_PATH = {item.path: item for item in ITEMS}
 
 
-def fixture_path(rule_path: Path) -> Path:
-    return rule_path.with_name(rule_path.name.removesuffix(".yml") + ".tests.yml")
-
-
-def fixture_cases() -> list[Any]:
-    cases = []
-    for rule in LOADED.rules:
-        fixtures = yaml.safe_load(fixture_path(rule.path).read_text(encoding="utf-8"))
-        for expected in ("match", "no_match"):
-            for index, event in enumerate(fixtures[expected]):
-                name = f"{rule.path.relative_to(RULES_DIR)}:{expected}[{index}]"
-                cases.append(pytest.param(rule, event, expected == "match", id=name))
-    return cases
+def _name(item: CompiledRule | CorrelationRule) -> str:
+    return str(item.path.relative_to(RULES_DIR))
 
 
 def test_rule_pack_loads_without_errors() -> None:
     assert LOADED.errors == [], [str(error) for error in LOADED.errors]
-    assert len(LOADED.rules) >= 5
-    assert {rule.path.parent.name for rule in LOADED.rules} == {"web", "linux"}
+    assert len(LOADED.rules) >= 25 and len(LOADED.correlations) >= 15
+    assert {item.path.parent.name for item in ITEMS} == {"web", "linux", "auth", "onestop", "gateway", "availability"}
 
 
 def test_builtin_rules_dir_is_the_repository_rules_folder() -> None:
@@ -44,35 +36,60 @@ def test_builtin_rules_dir_is_the_repository_rules_folder() -> None:
     assert repository / "rules" == RULES_DIR
 
 
-@pytest.mark.parametrize("rule", LOADED.rules, ids=lambda rule: rule.path.name)
-def test_rule_metadata_is_complete(rule: CompiledRule) -> None:
-    text = yaml.safe_load(rule.path.read_text(encoding="utf-8"))
-    assert str(uuid.UUID(rule.id)) == rule.id
+@pytest.mark.parametrize("item", ITEMS, ids=_name)
+def test_rule_metadata_is_complete(item: CompiledRule | CorrelationRule) -> None:
+    text = yaml.safe_load(item.path.read_text(encoding="utf-8"))
+    assert str(uuid.UUID(item.id)) == item.id
     assert text["author"] == "Canh Gác"
     assert text["status"] in {"experimental", "test", "stable"}
     assert text.get("date") is not None
-    assert len(rule.description) > 40
-    assert rule.falsepositives
-    assert rule.level in {"informational", "low", "medium", "high", "critical"}
-    assert any(re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", tag) for tag in rule.tags), rule.tags
-    assert fixture_path(rule.path).is_file(), f"{rule.path.name} has no fixture file"
+    assert len(item.description) > 40
+    assert item.falsepositives
+    assert item.level in {"informational", "low", "medium", "high", "critical"}
+    tags = item.tags if isinstance(item, CompiledRule) else item.meta.tags
+    assert any(re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", tag) for tag in tags), tags
+    assert isinstance(text.get("title_vi"), str) and text["title_vi"].strip()
+    assert fixture_path(item.path).is_file(), f"{item.path.name} has no fixture file"
 
 
-def test_required_rules_are_present() -> None:
-    titles = " | ".join(rule.title.lower() for rule in LOADED.rules)
-    for words in ("sql injection", "path traversal", "scanner", "ssh authentication failure", "sensitive"):
-        assert words in titles
-    ssh = next(rule for rule in LOADED.rules if "ssh" in rule.title.lower())
+def test_required_detections_are_present() -> None:
+    titles = " | ".join(item.title.lower() for item in ITEMS)
+    for words in ("sql injection", "path traversal", "scanner", "ssh authentication failure", "sensitive",
+                  "cross-site scripting", "remote file inclusion", "command injection", "template injection",
+                  "request forgery", "jndi", "web shell access", "web shell upload", "administration panel",
+                  "ssh brute force", "password spraying", "credential stuffing", "success after many failures",
+                  "bulk dossier", "enumeration", "off-hours", "gateway volume", "request flood", "server errors"):
+        assert words in titles, words
+    ssh = next(rule for rule in LOADED.rules if rule.title == "SSH Authentication Failure")
     assert ssh.severity is Severity.low and ssh.logsource.product == "linux" and ssh.logsource.service == "sshd"
+    assert not ssh.silent  # its correlations say generate: true
 
 
-@pytest.mark.parametrize("rule", LOADED.rules, ids=lambda rule: rule.path.name)
+@pytest.mark.parametrize("rule", LOADED.rules, ids=_name)
 def test_fixture_files_are_well_formed(rule: CompiledRule) -> None:
-    fixtures = yaml.safe_load(fixture_path(rule.path).read_text(encoding="utf-8"))
-    assert set(fixtures) == {"match", "no_match"}
+    fixtures = read_fixtures(rule.path)
     assert len(fixtures["match"]) >= 3 and len(fixtures["no_match"]) >= 3
     for event in fixtures["match"] + fixtures["no_match"]:
         assert all(field in event for field in REQUIRED_EVENT_FIELDS), event
+
+
+@pytest.mark.parametrize("correlation", LOADED.correlations, ids=_name)
+def test_correlation_fixtures_are_well_formed(correlation: CorrelationRule) -> None:
+    fixtures = read_fixtures(correlation.path)
+    assert len(fixtures["match"]) >= 3 and len(fixtures["no_match"]) >= 3
+    for scenario in fixtures["match"] + fixtures["no_match"]:
+        assert scenario["name"] and scenario["events"]
+        for event in expand(scenario["events"]):
+            assert all(field in event for field in REQUIRED_EVENT_FIELDS), event
+
+
+def fixture_cases() -> list[Any]:
+    cases = []
+    for rule in LOADED.rules:
+        for expected, events in read_fixtures(rule.path).items():
+            for index, event in enumerate(events):
+                cases.append(pytest.param(rule, event, expected == "match", id=f"{_name(rule)}:{expected}[{index}]"))
+    return cases
 
 
 @pytest.mark.parametrize(("rule", "event", "should_match"), fixture_cases())
@@ -81,12 +98,25 @@ def test_fixture(rule: CompiledRule, event: dict[str, Any], should_match: bool) 
     assert (rule in SigmaDetector(LOADED.rules).matching_rules(event)) is should_match
 
 
+@pytest.mark.parametrize("correlation", LOADED.correlations, ids=_name)
+def test_correlation_scenarios(correlation: CorrelationRule) -> None:
+    results = correlation_results(correlation, LOADED)
+    assert [result.case for result in results if not result.ok] == []
+
+
+def test_run_fixtures_covers_every_rule() -> None:
+    results = run_fixtures(LOADED)
+    assert {result.rule_id for result in results} == {item.id for item in ITEMS}
+    assert all(result.ok for result in results)
+
+
 def test_benign_fixture_events_raise_no_alert_at_all() -> None:
-    """The no_match events are ordinary portal and server traffic: no shipped rule may fire on them."""
-    detector = SigmaDetector(LOADED.rules)
+    """The no_match events are ordinary portal and server traffic: no shipped rule may alert on them
+    (silent rules that only feed correlations may match them)."""
     for rule in LOADED.rules:
-        for event in yaml.safe_load(fixture_path(rule.path).read_text(encoding="utf-8"))["no_match"]:
-            assert detector.matching_rules(event) == [], (rule.path.name, event["event.original"])
+        detector = SigmaDetector(LOADED.rules, LOADED.correlations)
+        for event in read_fixtures(rule.path)["no_match"]:
+            assert detector.detect([event]) == [], (rule.path.name, event["event.original"])
 
 
 def test_every_fixture_file_belongs_to_a_rule() -> None:

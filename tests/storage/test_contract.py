@@ -240,6 +240,17 @@ def test_state_overwrites(store: Store) -> None:
     assert store.get_state("checkpoint:/var/log/a.log") == {"inode": 12, "offset": 250}
 
 
+def test_state_is_listed_by_key_prefix(store: Store) -> None:
+    assert store.list_state("source-status:") == {}
+    store.put_state("source-status:file:/var/log/b.log", {"events": 2})
+    store.put_state("source-status:file:/var/log/a.log", {"events": 1})
+    store.put_state("source-status:file:/var/log/a.log", {"events": 3})
+    store.put_state("file:/var/log/a.log", {"offset": 10})
+    assert store.list_state("source-status:") == {"source-status:file:/var/log/a.log": {"events": 3},
+                                                  "source-status:file:/var/log/b.log": {"events": 2}}
+    assert list(store.list_state("source-status:", limit=1)) == ["source-status:file:/var/log/a.log"]
+
+
 def test_event_cursor_pages_through_everything_once(store: Store) -> None:
     events = [make_event(n, minutes=n // 3) for n in range(10)]  # ties on @timestamp
     store.put_events(events)

@@ -1,0 +1,172 @@
+"""Incidents as the API shows them: names added, the serious flag and the clocks computed for *now*."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import Depends
+from pydantic import BaseModel, Field
+
+from api.deps import ClockDep, DirectoryDep, SettingsDep
+from api.schemas import AlertOut, AuditEntryOut
+from canhgac.config import Settings
+from canhgac.directory import Directory
+from canhgac.model import (
+    BreachDetails,
+    Comment,
+    Filing,
+    Incident,
+    IncidentCategory,
+    IncidentState,
+    Observable,
+    Resolution,
+    SeriousOverride,
+    Severity,
+    StateChange,
+    Task,
+)
+from incidents.clocks import Clock, ClockKind, ClockStatus, clocks, time_to_acknowledge, time_to_resolve
+from incidents.serious import SeriousAssessment, assess
+
+
+class ClockOut(BaseModel):
+    kind: ClockKind
+    due: datetime
+    done_at: datetime | None
+    status: ClockStatus
+    overdue: bool
+
+
+class SeriousOut(BaseModel):
+    serious: bool = Field(description="What counts: the override when there is one, else the computed value")
+    computed: bool
+    security_level: int | None = Field(description="Of the incident's system (Decree 85/2016)")
+    matching_categories: list[str]
+    override: SeriousOverride | None
+
+
+class IncidentOut(BaseModel):
+    id: str
+    agency: str
+    agency_name_vi: str
+    agency_name_en: str
+    system: str | None
+    system_name: str | None
+    title: str
+    severity: Severity
+    state: IncidentState
+    resolution: Resolution | None
+    assignee: str | None
+    rule_id: str
+    tags: list[str]
+    entities: dict[str, str]
+    alert_ids: list[str]
+    alert_count: int
+    first_seen: datetime
+    last_seen: datetime
+    detected_at: datetime = Field(description="When it was detected; the legal clocks start here")
+    created: datetime
+    updated: datetime
+    serious: bool
+    overdue: list[ClockKind] = Field(description="Clocks past their deadline with nothing done")
+    merged_into: str | None
+    version: str | None = Field(description="Optimistic-concurrency token; also the ETag of the incident")
+
+
+class IncidentView(IncidentOut):
+    description: str
+    categories: list[IncidentCategory]
+    attack_tactics: list[str]
+    attack_techniques: list[str]
+    serious_assessment: SeriousOut
+    clocks: list[ClockOut]
+    time_to_acknowledge_seconds: float | None
+    time_to_resolve_seconds: float | None
+    history: list[StateChange]
+    reopen_count: int
+    comments: list[Comment]
+    tasks: list[Task]
+    observables: list[Observable]
+    filings: list[Filing]
+    handling_result: str
+    recommendations: str
+    breach: BreachDetails | None
+    merged_from: list[str]
+
+
+class IncidentDetail(IncidentView):
+    alerts: list[AlertOut] = Field(description="The incident's alerts still held by the store")
+    audit: list[AuditEntryOut] = Field(description="The audit trail, oldest first")
+
+
+class Presenter:
+    """Builds the views for one request (one ``now``)."""
+
+    def __init__(self, directory: Directory, settings: Settings, now: datetime) -> None:
+        self.directory = directory
+        self.settings = settings
+        self.now = now
+
+    def _common(self, incident: Incident) -> tuple[dict[str, object], SeriousAssessment, list[Clock]]:
+        agency = self.directory.agencies.get(incident.agency)
+        system = self.directory.systems.get(incident.system) if incident.system else None
+        serious = assess(incident, self.directory, self.settings)
+        found = clocks(incident, self.settings, self.now, serious=serious.serious)
+        fields: dict[str, object] = {
+            "id": incident.id, "agency": incident.agency,
+            "agency_name_vi": agency.name_vi if agency else incident.agency,
+            "agency_name_en": agency.name_en if agency else incident.agency,
+            "system": incident.system, "system_name": system.name if system else None,
+            "title": incident.title, "severity": incident.severity, "state": incident.state,
+            "resolution": incident.resolution, "assignee": incident.assignee, "rule_id": incident.rule_id,
+            "tags": incident.tags, "entities": incident.entities, "alert_ids": incident.alert_ids,
+            "alert_count": incident.alert_count, "first_seen": incident.first_seen,
+            "last_seen": incident.last_seen, "detected_at": incident.detected, "created": incident.created,
+            "updated": incident.updated, "serious": serious.serious,
+            "overdue": [c.kind for c in found if c.overdue], "merged_into": incident.merged_into,
+            "version": incident.version,
+        }
+        return fields, serious, found
+
+    def summary(self, incident: Incident) -> IncidentOut:
+        return IncidentOut.model_validate(self._common(incident)[0])
+
+    def summaries_json(self, incidents: list[Incident]) -> bytes:
+        """A list page as JSON, the shape of ``list[IncidentOut]``: the fields are already typed by the stored
+        model, so they go to orjson directly (a pydantic round per item costs as much as the query)."""
+        return orjson.dumps([self._common(i)[0] for i in incidents], option=orjson.OPT_UTC_Z)
+
+    def view(self, incident: Incident) -> IncidentView:
+        fields, serious, found = self._common(incident)
+        return IncidentView.model_validate(fields | self._extra(incident, serious, found))
+
+    def detail(self, incident: Incident, alerts: list[AlertOut], audit: list[AuditEntryOut]) -> IncidentDetail:
+        fields, serious, found = self._common(incident)
+        return IncidentDetail.model_validate(fields | self._extra(incident, serious, found) |
+                                             {"alerts": alerts, "audit": audit})
+
+    @staticmethod
+    def _extra(incident: Incident, serious: SeriousAssessment, found: list[Clock]) -> dict[str, object]:
+        ack, resolve = time_to_acknowledge(incident), time_to_resolve(incident)
+        return {
+            "description": incident.description, "categories": incident.categories,
+            "attack_tactics": incident.attack_tactics, "attack_techniques": incident.attack_techniques,
+            "serious_assessment": SeriousOut.model_validate(serious, from_attributes=True),
+            "clocks": [ClockOut(kind=c.kind, due=c.due, done_at=c.done_at, status=c.status, overdue=c.overdue)
+                       for c in found],
+            "time_to_acknowledge_seconds": ack.total_seconds() if ack is not None else None,
+            "time_to_resolve_seconds": resolve.total_seconds() if resolve is not None else None,
+            "history": incident.history, "reopen_count": incident.reopen_count, "comments": incident.comments,
+            "tasks": incident.tasks, "observables": incident.observables, "filings": incident.filings,
+            "handling_result": incident.handling_result, "recommendations": incident.recommendations,
+            "breach": incident.breach, "merged_from": incident.merged_from,
+        }
+
+
+async def get_presenter(directory: DirectoryDep, settings: SettingsDep, clock: ClockDep) -> Presenter:
+    return Presenter(directory, settings, clock())
+
+
+PresenterDep = Annotated[Presenter, Depends(get_presenter)]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.auth import CurrentPrincipal
+from api.deps import StoreDep
+from api.params import Limit
+from api.problems import problem_responses
+from api.schemas import AuditEntryOut
+
+router = APIRouter(tags=["audit"], responses=problem_responses(401, 422, 503))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut],
+            summary="The append-only audit trail of the caller's scope, oldest first")
+def audit(principal: CurrentPrincipal, store: StoreDep,
+          object_type: Annotated[Literal["incident", "suppression", "api_key"] | None, Query()] = None,
+          object_id: Annotated[str | None, Query(max_length=128)] = None,
+          limit: Limit = 100) -> list[AuditEntryOut]:
+    entries = store.list_audit(object_type=object_type, object_id=object_id, agencies=principal.scope, limit=limit)
+    return [AuditEntryOut.of(e) for e in entries]

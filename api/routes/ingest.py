@@ -1,0 +1,183 @@
+"""Log push: ``POST /api/v1/ingest`` (NDJSON or plain lines) and an Elasticsearch-compatible endpoint under
+``/api/v1/ingest/es`` so that the stock Elasticsearch outputs of Fluent Bit, Vector and Logstash can ship to
+Canh Gác. Each push token belongs to one ``type: http`` log source of one system; the events are that
+system's. The work happens in ``collectors/push.py``; this module is the HTTP surface."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from api.problems import problem, problem_responses
+from collectors.push import BodyTooLarge, PushTarget, decompress
+
+router = APIRouter(tags=["ingest"])
+ES_PREFIX = "/ingest/es"
+ES_HEADERS = {"X-Elastic-Product": "Elasticsearch"}
+ES_VERSION = "8.17.0"  # what we answer to version probes; the bulk API is the same from 7.x to 9.x
+SUBMIT_TIMEOUT = 10.0
+
+
+class IngestResult(BaseModel):
+    received: int
+    events: int
+    dead_letters: int
+
+
+def _collection(request: Request) -> Any:
+    return getattr(request.app.state, "collection", None)
+
+
+def _token(authorization: str | None, api_key: str | None) -> str | None:
+    """The push token from ``X-API-Key``, ``Authorization: Bearer``, ``ApiKey`` (Logstash ``api_key``:
+    base64 of ``id:key``, or the key alone) or ``Basic`` (any user name, the token as password)."""
+    if api_key:
+        return api_key
+    if not authorization or " " not in authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer":
+        return value
+    if scheme in ("basic", "apikey"):
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return value if scheme == "apikey" else None
+        if ":" in decoded:
+            return decoded.split(":", 1)[1]
+        return decoded if scheme == "apikey" else None
+    return None
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is over {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return decompress(b"".join(chunks), request.headers.get("content-encoding"), limit)
+
+
+def _es_error(status: int, kind: str, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
+                         "status": status}, status_code=status, headers={**ES_HEADERS, **(headers or {})})
+
+
+class Pusher:
+    """The authenticated push source of a request, or an answer refusing it (in the caller's dialect)."""
+
+    def __init__(self, request: Request, authorization: Annotated[str | None, Header()] = None,
+                 x_api_key: Annotated[str | None, Header()] = None) -> None:
+        self.collection = _collection(request)
+        self.target: PushTarget | None = None
+        self.refusal: tuple[int, str] | None = None
+        if self.collection is None or not self.collection.settings.collection.http.enabled:
+            self.refusal = (503, "log push is not enabled in this process (run canhgac serve)")
+            return
+        self.target = self.collection.push.authenticate(_token(authorization, x_api_key))
+        if self.target is None:
+            self.refusal = (401, "a push token of a system's http log source is required")
+
+
+PusherDep = Annotated[Pusher, Depends(Pusher)]
+UNAUTHORIZED = {"WWW-Authenticate": 'Basic realm="canhgac", Bearer realm="canhgac"'}
+
+
+@router.post("/ingest", response_model=IngestResult, status_code=202,
+             responses=problem_responses(401, 413, 415, 503),
+             summary="Push log records: NDJSON (one JSON document per line) or plain log lines (text/plain)")
+async def ingest(request: Request, pusher: PusherDep) -> Any:
+    if pusher.refusal is not None:
+        status, detail = pusher.refusal
+        return problem(status, detail, headers=UNAUTHORIZED if status == 401 else None)
+    assert pusher.target is not None
+    content_type = request.headers.get("content-type", "application/x-ndjson").split(";")[0].strip().lower()
+    if content_type not in ("application/x-ndjson", "application/json", "application/jsonl", "text/plain"):
+        return problem(415, f"send application/x-ndjson or text/plain, not {content_type}")
+    try:
+        body = await _body(request, pusher.collection.settings.collection.http.max_body_bytes)
+    except BodyTooLarge as exc:
+        return problem(413, str(exc))
+    except ValueError as exc:
+        return problem(415, str(exc))
+    push = pusher.collection.push
+    batch = await run_in_threadpool(push.lines_batch, pusher.target, body, json_lines=content_type != "text/plain")
+    accepted = await run_in_threadpool(pusher.collection.delivery.submit, batch, timeout=SUBMIT_TIMEOUT)
+    if not accepted:
+        pusher.collection.board.error(pusher.target.id, "a push was refused: the store is down, the spool full")
+        return problem(503, "the store is down and the spool is full; retry later", headers={"Retry-After": "5"})
+    return IngestResult(received=batch.lines, events=len(batch.events), dead_letters=len(batch.letters))
+
+
+@router.post(ES_PREFIX + "/_bulk", include_in_schema=True,
+             summary="Elasticsearch bulk API for Fluent Bit, Vector and Logstash (index/create actions)")
+@router.post(ES_PREFIX + "/{index}/_bulk", include_in_schema=False)
+@router.put(ES_PREFIX + "/_bulk", include_in_schema=False)
+async def bulk(request: Request, pusher: PusherDep) -> Response:
+    if pusher.refusal is not None:
+        status, detail = pusher.refusal
+        kind = "security_exception" if status == 401 else "unavailable_exception"
+        return _es_error(status, kind, detail, UNAUTHORIZED if status == 401 else None)
+    assert pusher.target is not None
+    try:
+        body = await _body(request, pusher.collection.settings.collection.http.max_body_bytes)
+    except BodyTooLarge as exc:
+        return _es_error(413, "content_too_long_exception", str(exc))
+    except ValueError as exc:
+        return _es_error(400, "parse_exception", str(exc))
+    result = await run_in_threadpool(pusher.collection.push.bulk, pusher.target, body)
+    accepted = await run_in_threadpool(pusher.collection.delivery.submit, result.batch, timeout=SUBMIT_TIMEOUT)
+    if not accepted:  # 429 is what every shipper retries with backoff
+        return _es_error(429, "es_rejected_execution_exception", "the store is down and the spool is full",
+                         {"Retry-After": "5"})
+    errors = any(next(iter(item.values()))["status"] >= 300 for item in result.items)
+    return JSONResponse({"took": 1, "errors": errors, "items": result.items}, headers=ES_HEADERS)
+
+
+@router.get(ES_PREFIX, include_in_schema=False)
+@router.get(ES_PREFIX + "/", include_in_schema=False)
+@router.head(ES_PREFIX + "/", include_in_schema=False)
+def es_root(pusher: PusherDep) -> Response:
+    """What shippers ask before sending (Logstash, Vector's version probe)."""
+    if pusher.refusal is not None:
+        return _es_error(pusher.refusal[0], "security_exception", pusher.refusal[1], UNAUTHORIZED)
+    return JSONResponse({"name": "canhgac", "cluster_name": "canhgac", "cluster_uuid": "canhgac",
+                         "version": {"number": ES_VERSION, "build_flavor": "default", "build_type": "canhgac",
+                                     "lucene_version": "9.12.0", "minimum_wire_compatibility_version": "7.17.0",
+                                     "minimum_index_compatibility_version": "7.0.0"},
+                         "tagline": "You Know, for Search"}, headers=ES_HEADERS)
+
+
+@router.get(ES_PREFIX + "/_cluster/health", include_in_schema=False)
+def es_health(pusher: PusherDep) -> Response:
+    if pusher.refusal is not None:
+        return _es_error(pusher.refusal[0], "security_exception", pusher.refusal[1], UNAUTHORIZED)
+    return JSONResponse({"cluster_name": "canhgac", "status": "green", "timed_out": False, "number_of_nodes": 1},
+                        headers=ES_HEADERS)
+
+
+@router.get(ES_PREFIX + "/_license", include_in_schema=False)
+def es_license(pusher: PusherDep) -> Response:
+    if pusher.refusal is not None:
+        return _es_error(pusher.refusal[0], "security_exception", pusher.refusal[1], UNAUTHORIZED)
+    return JSONResponse({"license": {"status": "active", "type": "basic", "uid": "canhgac"}}, headers=ES_HEADERS)
+
+
+@router.put(ES_PREFIX + "/{kind}/{name}", include_in_schema=False)
+def es_templates(kind: str, name: str, pusher: PusherDep) -> Response:
+    """Index templates and ILM policies shippers install: accepted and ignored (Canh Gác has its own)."""
+    if pusher.refusal is not None:
+        return _es_error(pusher.refusal[0], "security_exception", pusher.refusal[1], UNAUTHORIZED)
+    return JSONResponse({"acknowledged": True}, headers=ES_HEADERS)

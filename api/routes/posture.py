@@ -1,0 +1,41 @@
+"""Posture (tình trạng an toàn thông tin) of an agency subtree, and the national ranking of one level."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import CurrentPrincipal
+from api.deps import ClockDep, DirectoryDep, SettingsDep, StoreDep
+from api.params import RequestedScope
+from api.problems import problem_responses
+from canhgac.config import AgencyLevel
+from incidents.posture import Posture, Ranking, load, posture, ranking
+
+router = APIRouter(tags=["posture"], responses=problem_responses(401, 404, 422, 503))
+Days = Annotated[int | None, Query(ge=1, le=366, description="The period, in days (default: configured)")]
+
+
+@router.get("/posture", response_model=Posture,
+            summary="Open incidents, trends, MTTA/MTTR, SLA compliance, overdue deadlines and the score")
+def get_posture(principal: CurrentPrincipal, scope: RequestedScope, store: StoreDep, directory: DirectoryDep,
+                settings: SettingsDep, clock: ClockDep,
+                agency: Annotated[str | None, Query(max_length=64)] = None, days: Days = None) -> Posture:
+    now = clock()
+    since = now - timedelta(days=days or settings.incidents.posture.period_days)
+    items = load(store, directory, scope, since, now)
+    return posture(items, agency=agency or principal.agency, since=since, now=now)
+
+
+@router.get("/posture/ranking", response_model=Ranking,
+            summary="Agencies of one level ranked by score; agency roles get their own entries and rank only")
+def get_ranking(principal: CurrentPrincipal, store: StoreDep, directory: DirectoryDep, settings: SettingsDep,
+                clock: ClockDep, level: AgencyLevel = AgencyLevel.province, days: Days = None) -> Ranking:
+    now = clock()
+    since = now - timedelta(days=days or settings.incidents.posture.period_days)
+    result = ranking(load(store, directory, None, since, now), directory, level, since=since, now=now)
+    if principal.scope is not None:
+        result.entries = [e for e in result.entries if e.agency in principal.scope]
+    return result

@@ -1,0 +1,196 @@
+"""``canhgac rules test [PATH]``, ``canhgac rules lint [PATH]`` and ``canhgac hunt --rule ID --since 30d``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from canhgac.config import Settings, load_settings
+from canhgac.i18n import cli_language
+from canhgac.model import Alert, utcnow
+
+WORDS = {
+    "vi": {"ok": "ĐẠT", "fail": "LỖI", "load": "không nạp được", "summary": "{rules} luật, {cases} ca kiểm thử: "
+           "{passed} đạt, {failed} lỗi, {errors} luật không nạp được", "expected_fire": "phải kích hoạt",
+           "expected_quiet": "không được kích hoạt", "lint": "{errors} lỗi, {warnings} cảnh báo, {notes} ghi chú "
+           "trên {rules} luật", "unknown_rule": "không có luật {rule} trong các thư mục luật đã cấu hình",
+           "hunt": "Săn tìm bằng luật {rule}: {events} sự kiện từ {since}, {alerts} cảnh báo, {stored} mới lưu"},
+    "en": {"ok": "PASS", "fail": "FAIL", "load": "not loaded", "summary": "{rules} rules, {cases} cases: "
+           "{passed} passed, {failed} failed, {errors} rules not loaded", "expected_fire": "should fire",
+           "expected_quiet": "should stay quiet", "lint": "{errors} errors, {warnings} warnings, {notes} notes "
+           "over {rules} rules", "unknown_rule": "no rule {rule} in the configured rule folders",
+           "hunt": "Hunt with rule {rule}: {events} events since {since}, {alerts} alerts, {stored} newly stored"},
+}
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser("rules", help="test and lint detection rules")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    test = actions.add_parser("test", parents=[common], help="run every rule's fixture events and report per rule")
+    test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or folders (default: configured)")
+    test.set_defaults(handler=run_test)
+    lint = actions.add_parser("lint", parents=[common], help="check rules for problems and missing metadata")
+    lint.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    lint.add_argument("--strict", action="store_true", help="warnings fail too")
+    lint.set_defaults(handler=run_lint)
+    hunt = commands.add_parser("hunt", parents=[common], help="replay stored events through one rule")
+    hunt.add_argument("--rule", required=True, help="rule or correlation id (or name)")
+    hunt.add_argument("--since", default="30d", type=duration, help="how far back, e.g. 30d, 12h (default 30d)")
+    hunt.add_argument("--agency", action="append", help="only these agencies (repeatable)")
+    hunt.add_argument("--save", action="store_true", help="store the alerts (ids equal live detection's)")
+    hunt.add_argument("--format", choices=("table", "jsonl"), default="table")
+    hunt.set_defaults(handler=run_hunt)
+
+
+def duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30d, 12h, 45m)")
+    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+
+
+def rule_paths(settings: Settings, paths: list[Path]) -> list[Path]:
+    if paths:
+        return paths
+    from detectors.sigma import builtin_rules_dir
+
+    found = [builtin_rules_dir()] if settings.detection.builtin_rules else []
+    return found + [settings.resolve_path(path) for path in settings.detection.rule_dirs]
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from detectors.sigma import load_rules
+    from detectors.sigma.parse import ParseOptions
+
+    settings = load_settings(args.config)
+    options = ParseOptions(placeholders=settings.detection.placeholders)
+    return settings, load_rules(rule_paths(settings, list(getattr(args, "paths", []) or [])), options)
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from detectors.sigma.fixtures import run_fixtures
+
+    settings, loaded = _load(args)
+    words = WORDS[cli_language(settings.language)]
+    for error in loaded.errors:
+        print(f"{words['fail']}  {words['load']}: {error}")
+    results = run_fixtures(loaded)
+    by_rule: dict[str, list] = {}  # type: ignore[type-arg]
+    for result in results:
+        by_rule.setdefault(result.rule_id, []).append(result)
+    for rule_results in by_rule.values():
+        first = rule_results[0]
+        failed = [result for result in rule_results if not result.ok]
+        passed = len(rule_results) - len(failed)
+        print(f"{words['fail'] if failed else words['ok']:<4}  {first.title} ({passed}/{len(rule_results)})  "
+              f"{first.path}")
+        for result in failed:
+            wanted = words["expected_fire"] if result.expected else words["expected_quiet"]
+            print(f"        {result.case}: {wanted}")
+    failures = sum(not result.ok for result in results)
+    print(words["summary"].format(rules=len(by_rule), cases=len(results), passed=len(results) - failures,
+                                  failed=failures, errors=len(loaded.errors)))
+    return 1 if failures or loaded.errors else 0
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    from detectors.sigma.lint import lint
+
+    settings, loaded = _load(args)
+    words = WORDS[cli_language(settings.language)]
+    for error in loaded.errors:
+        print(f"error    {error}")
+    issues = lint(loaded)
+    for issue in issues:
+        print(f"{issue.severity:<8} {issue}")
+    warnings = sum(issue.severity == "warning" for issue in issues)
+    notes = sum(issue.severity == "note" for issue in issues)
+    print(words["lint"].format(errors=len(loaded.errors), warnings=warnings, notes=notes, rules=loaded.count))
+    return 1 if loaded.errors or (args.strict and warnings) else 0
+
+
+def run_hunt(args: argparse.Namespace) -> int:
+    from canhgac.runtime import Runtime
+
+    settings, loaded = _load(args)
+    language = cli_language(settings.language)
+    runtime = Runtime.build(settings)
+    try:
+        since = utcnow() - args.since
+        agencies = frozenset(args.agency) if args.agency else None
+        try:
+            alerts, count = hunt(runtime, loaded, args.rule, since, agencies)
+        except KeyError:
+            print(WORDS[language]["unknown_rule"].format(rule=args.rule), file=sys.stderr)
+            return 2
+        stored = len(runtime.store.put_alerts(alerts)) if args.save and alerts else 0
+    finally:
+        runtime.close()
+    if args.format == "jsonl":
+        for alert in alerts:
+            print(json.dumps(alert.to_doc(), ensure_ascii=False))
+    else:
+        for alert in alerts:
+            title = (alert.rule_title_vi if language == "vi" else None) or alert.rule_title
+            who = ", ".join(f"{key}={value}" for key, value in alert.entities.items())
+            print(f"{alert.last_seen:%Y-%m-%d %H:%M:%S}Z  {alert.severity.value:<8} {alert.agency:<12} {title}  "
+                  f"{who}  ({alert.count})")
+    print(WORDS[language]["hunt"].format(rule=args.rule, events=count, since=f"{since:%Y-%m-%d %H:%M}Z",
+                                         alerts=len(alerts), stored=stored), file=sys.stderr)
+    return 0
+
+
+def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-untyped-def]
+         agencies: frozenset[str] | None) -> tuple[list[Alert], int]:
+    """Replay stored events, oldest first, through the live engine's classes restricted to one rule and
+    what it depends on; the alerts of that rule (same ids as live detection would give)."""
+    from detectors.sigma import SigmaDetector
+    from storage.base import EventQuery
+
+    rules = {rule.id: rule for rule in loaded.rules}
+    correlations = {rule.id: rule for rule in loaded.correlations}
+    names = {item.name or "": item.id for item in loaded.rules} | {c.meta.name or "": c.id for c in loaded.correlations}
+    target = rule_ref if rule_ref in rules or rule_ref in correlations else names.get(rule_ref)
+    if not target:
+        raise KeyError(rule_ref)
+    wanted_rules, wanted_correlations = set(), set()
+    pending = [target]
+    while pending:
+        current = pending.pop()
+        if current in correlations and current not in wanted_correlations:
+            wanted_correlations.add(current)
+            pending += correlations[current].rule_ids
+        elif current in rules:
+            wanted_rules.add(current)
+    detector = SigmaDetector([rule for rule in loaded.rules if rule.id in wanted_rules],
+                             [rule for rule in loaded.correlations if rule.id in wanted_correlations],
+                             lateness_seconds=runtime.settings.detection.correlation.allowed_lateness_seconds,
+                             emit_silent=True)
+    alerts: list[Alert] = []
+    count = 0
+    for batch in _pages(runtime.store, EventQuery(start=since, agencies=agencies, newest_first=False, limit=2000)):
+        count += len(batch)
+        alerts += [alert for alert in detector.detect(batch) if alert.rule_id == target]
+    return alerts, count
+
+
+def _pages(store, query) -> Iterator[list]:  # type: ignore[no-untyped-def,type-arg]
+    from dataclasses import replace
+
+    from storage.base import EventCursor
+
+    while True:
+        batch = store.search_events(query)
+        if not batch:
+            return
+        yield batch
+        if len(batch) < query.limit:
+            return
+        query = replace(query, after=EventCursor.of(batch[-1]))

@@ -1,0 +1,58 @@
+"""``canhgac sources``: every log source's status — lag, events per second, dead letters, drops, last error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+from canhgac.config import load_settings
+from canhgac.i18n import cli_language
+from canhgac.text import message, number
+
+COLUMNS = {
+    "vi": ("nguồn", "loại", "cơ quan", "sự kiện", "dòng lỗi", "bị mất", "trễ (byte)", "trễ (giây)", "sự kiện/giây",
+           "lỗi gần nhất"),
+    "en": ("source", "kind", "agency", "events", "dead letters", "dropped", "lag (bytes)", "lag (s)", "events/s",
+           "last error"),
+}
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser("sources", parents=[common],
+                              help="status of every log source: lag, events/s, dead letters, last error")
+    cmd.add_argument("--format", choices=["table", "jsonl"], default="table")
+    cmd.add_argument("--agency", help="only sources of this agency and the agencies below it")
+    cmd.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from canhgac.directory import Directory
+    from collectors.status import saved_statuses
+    from storage import open_store
+
+    settings = load_settings(args.config)
+    language = cli_language(settings.language)
+    scope = Directory(settings).subtree(args.agency) if args.agency else None
+    store = open_store(settings)
+    try:
+        statuses = [s for s in saved_statuses(store) if scope is None or s.agency in scope]
+    finally:
+        store.close()
+    if args.format == "jsonl":
+        for status in statuses:
+            sys.stdout.write(orjson.dumps(status.doc()).decode() + "\n")
+        return 0
+    if not statuses:
+        print(message("none", language), file=sys.stderr)
+        return 0
+    rows = [COLUMNS[language]]
+    for s in statuses:
+        rows.append((s.id, s.kind, s.agency or "—", number(s.events, language), number(s.dead_letters, language),
+                     number(s.dropped, language), number(s.lag_bytes, language), number(s.lag_seconds, language, 1),
+                     number(s.events_per_second, language, 1), (s.last_error or "")[:60]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0

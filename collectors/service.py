@@ -1,0 +1,231 @@
+"""Collection wired from the configuration: parsers with their options, whose lines are whose (origins),
+the sources (file tails, syslog listeners, HTTP push), the delivery with its spool, and source status."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import logging
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from canhgac.config import FileLogSource, HttpLogSource, MonitoredSystem, Settings, SyslogLogSource, home_dir
+from canhgac.directory import Directory
+from canhgac.errors import ConfigError
+from collectors.delivery import Batch, Delivery, Process
+from collectors.enrich import Enricher
+from collectors.file import FileReader, file_identity
+from collectors.lines import DecodeStats, LineDecoder, Origin
+from collectors.parsers import Parser, ParserOptions, get_parser, known_formats
+from collectors.parsers.times import zone_named
+from collectors.rotation import live_name
+from collectors.spool import Spool
+from collectors.status import StatusBoard
+from collectors.tail import FileSource, FileTailer
+from storage.base import Store
+
+if TYPE_CHECKING:
+    from collectors.push import PushSources
+
+log = logging.getLogger(__name__)
+
+
+class Collection:
+    def __init__(self, settings: Settings, directory: Directory, store: Store, process: Process, *,
+                 spool: bool = False) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.store = store
+        self.board = StatusBoard(store)
+        self.enricher = Enricher.of(directory, settings.collection.trusted_proxies)
+        self.mappings = {name: settings.resolve_path(path) for name, path in settings.collection.json_mappings.items()}
+        self.local_zone = zone_named(settings.timezone)
+        self.delivery = Delivery(process, store, self._open_spool() if spool else None,
+                                 on_commit=self._committed)
+
+    def _open_spool(self) -> Spool:
+        config = self.settings.collection.spool
+        directory = Path(config.directory)
+        if not directory.is_absolute():
+            directory = home_dir() / directory
+        return Spool(directory, max_bytes=config.max_bytes, segment_bytes=config.segment_bytes, fsync=config.fsync)
+
+    def _committed(self, batch: Batch) -> None:
+        self.board.committed(batch.source, len(batch.events))
+
+    # parsers and origins ----------------------------------------------------------------------------
+    def formats(self) -> list[str]:
+        return known_formats(self.mappings)
+
+    def parser(self, name: str, timezone: str | None = None) -> Parser:
+        options = ParserOptions(zone=zone_named(timezone) if timezone else None, local_zone=self.local_zone)
+        return get_parser(name, options, mappings=self.mappings)
+
+    def file_origin(self, path: Path, *, agency: str | None, system: str | None, stream: str | None = None) -> Origin:
+        """Whose file this is (``--system``/``--agency``, else the system that lists it), and its stream: a
+        rotated copy (``access.log.2.gz``) is read under the live file's name so its ids match the tail's."""
+        live = Path(stream) if stream else live_name(path.resolve())
+        known: MonitoredSystem | None = self.directory.system(system) if system else self.system_listing(live)
+        if agency is not None:
+            self.directory.agency(agency)
+        elif known is not None:
+            agency = known.agency
+        else:
+            raise ConfigError(f"no agency for {path}: pass --agency or --system, or list the file under a "
+                              f"system's log_sources", file=str(self.settings.source or "<defaults>"))
+        return Origin(stream=str(live), path=str(path.resolve()), agency=agency,
+                      system=known.id if known else None)
+
+    def system_listing(self, path: Path) -> MonitoredSystem | None:
+        resolved = str(path)
+        for candidate in self.settings.systems:
+            for source in candidate.log_sources:
+                if isinstance(source, FileLogSource) and any(fnmatch.fnmatch(resolved, p) for p in source.paths):
+                    return candidate
+        return None
+
+    # one-shot ingestion of whole files --------------------------------------------------------------
+    def ingest_file(self, path: Path, fmt: str, origin: Origin, *, batch_lines: int = 5000, resume: bool = False,
+                    timezone: str | None = None, progress: Callable[[int], None] | None = None) -> DecodeStats:
+        """Read a whole file through the delivery. With ``resume``, start where the last committed batch of an
+        earlier (perhaps killed) run of the same file ended; the checkpoint is written after each commit."""
+        decoder = LineDecoder(self.parser(fmt, timezone), origin, self.enricher)
+        key = f"ingest:{path.resolve()}"
+        source_id = f"ingest:{path.resolve()}"
+        self.board.register(source_id, "ingest", format=fmt, path=str(path.resolve()), agency=origin.agency,
+                            system=origin.system)
+        offset = 0
+        if resume:
+            saved = self.store.get_state(key) or {}
+            if (saved.get("device"), saved.get("inode")) == file_identity(path):
+                offset = int(saved.get("offset", 0))
+                decoder.restore(saved.get("parser"))
+        reader = FileReader(path, offset)
+        try:
+            while True:
+                lines = reader.read(batch_lines, final=True)
+                events, letters = decoder.decode(lines, final=not lines)
+                if not lines and not events and not letters:
+                    break
+                checkpoints = {}
+                if resume:
+                    checkpoints[key] = {"device": reader.device, "inode": reader.inode,
+                                        "offset": decoder.resume_offset(reader.offset), "parser": decoder.snapshot()}
+                self.board.read(source_id, lines=len(lines), events=len(events), dead_letters=len(letters),
+                                flagged=sum(1 for e in events if "tags" in e),
+                                newest=max((e["@timestamp"] for e in events), default=None))
+                self.delivery.submit(Batch(source_id, events, letters, checkpoints, len(lines)))
+                self.board.lag(source_id, reader.size() - reader.offset)
+                if progress is not None and lines:
+                    progress(lines[-1].offset + len(lines[-1].data) + 1 - lines[0].offset)
+                if not lines:
+                    break
+        finally:
+            reader.close()
+        return decoder.stats
+
+    # long-running sources ---------------------------------------------------------------------------
+    def file_sources(self) -> list[FileSource]:
+        """A tail for every existing file the configured ``log_sources`` name."""
+        sources = []
+        tail = self.settings.collection.tail
+        for system in self.settings.systems:
+            for source in system.log_sources:
+                if not isinstance(source, FileLogSource):
+                    continue
+                for pattern in source.paths:
+                    for name in sorted(glob.glob(pattern)):
+                        if live_name(name) != Path(name):
+                            continue  # a rotated copy: read through its live file's backfill
+                        path = str(Path(name).resolve())
+                        origin = Origin(stream=path, path=path, agency=system.agency, system=system.id)
+                        sources.append(self.file_source(origin, source.format, source.timezone,
+                                                        backfill=source.backfill_rotated, batch_lines=tail.batch_lines))
+        return sources
+
+    def file_source(self, origin: Origin, fmt: str, timezone: str | None = None, *, backfill: bool = False,
+                    batch_lines: int = 2000) -> FileSource:
+        decoder = LineDecoder(self.parser(fmt, timezone), origin, self.enricher)
+        return FileSource(decoder, batch_lines=batch_lines, backfill=backfill, board=self.board)
+
+    def syslog_owner(self, sender: str, listener_agency: str | None) -> tuple[str | None, str | None, str | None]:
+        """(agency, system, format) for a syslog sender address: a system's syslog source naming it, else the
+        system whose address range holds it, else the listener's default agency (system then per message)."""
+        for system in self.settings.systems:
+            for source in system.log_sources:
+                if isinstance(source, SyslogLogSource) and _names_sender(source.senders, sender):
+                    return system.agency, system.id, source.format
+        system = self.directory.system_for_ip(sender)
+        if system is not None:
+            return system.agency, system.id, None
+        return listener_agency, None, None
+
+    def http_sources(self) -> list[tuple[MonitoredSystem, HttpLogSource]]:
+        return [(system, source) for system in self.settings.systems for source in system.log_sources
+                if isinstance(source, HttpLogSource)]
+
+    @cached_property
+    def push(self) -> PushSources:
+        """The HTTP push sources (``type: http`` log sources), for ``api/routes/ingest.py``."""
+        from collectors.push import PushSources
+
+        return PushSources(self)
+
+    def run(self, stop: threading.Event, extra_sources: list[FileSource] | None = None) -> list[threading.Thread]:
+        """Start the tails, the listeners, spool replay and status saving; threads end when ``stop`` is set."""
+        from collectors.syslog import SyslogServer
+
+        tail = self.settings.collection.tail
+        sources = self.file_sources() + list(extra_sources or [])
+        tailer = FileTailer(sources, self.store, self.delivery, poll_seconds=tail.poll_seconds)
+        jobs: list[tuple[str, Callable[[threading.Event], None]]] = [("tail", tailer.run),
+                                                                     ("spool", self.delivery.run),
+                                                                     ("status", self._save_status)]
+        for listener in self.settings.collection.syslog:
+            server = SyslogServer(listener, self)
+            server.bind()
+            jobs.append((f"syslog-{listener.name}", server.run))
+        threads = [threading.Thread(target=job, args=(stop,), name=name, daemon=True) for name, job in jobs]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _save_status(self, stop: threading.Event) -> None:
+        interval = self.settings.collection.status_interval_seconds
+        while not stop.wait(interval):
+            self.save_status()
+        self.save_status()
+
+    def save_status(self) -> None:
+        _, size = self.delivery.pending
+        if self.delivery.spool is not None:
+            self.board.register("spool", "spool", path=str(self.delivery.spool.directory))
+            self.board.lag("spool", size)
+            if self.delivery.last_error and self.delivery.store_down_since is not None:
+                self.board.error("spool", self.delivery.last_error)
+        try:
+            self.board.persist()
+        except Exception as exc:  # the store is down: the next round saves it
+            log.debug("source status not saved: %s", exc)
+
+    def close(self) -> None:
+        if self.delivery.spool is not None:
+            self.delivery.spool.close()
+
+
+def _names_sender(senders: list[str], sender: str) -> bool:
+    import ipaddress
+
+    for entry in senders:
+        if entry == sender:
+            return True
+        if "/" in entry:
+            try:
+                if ipaddress.ip_address(sender) in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False

@@ -1,0 +1,56 @@
+// Shared by the page's scripts: element helpers and the API client. Data is written with textContent
+// only: titles, entities and log lines are attacker-controlled.
+(() => {
+  "use strict";
+
+  const KEY_STORAGE = "canhgac.apiKey";
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, text, className) {
+    const element = document.createElement(tag);
+    if (text !== undefined && text !== null) element.textContent = String(text);
+    if (className) element.className = className;
+    return element;
+  }
+
+  function setText(element, text) {
+    const value = text === undefined || text === null || text === "" ? "—" : String(text);
+    if (element.textContent !== value) element.textContent = value;
+  }
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super(problem?.detail || problem?.title || `HTTP ${status}`);
+      this.status = status; // 0: the server could not be reached
+      this.problem = problem;
+    }
+  }
+
+  // GET by default; writes pass { method, body, version } and send If-Match with the version last read.
+  async function request(path, options = {}) {
+    const headers = { "X-API-Key": sessionStorage.getItem(KEY_STORAGE) || "", Accept: options.accept || "application/json" };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (options.version) headers["If-Match"] = `"${options.version}"`;
+    let response;
+    try {
+      response = await fetch(path, {
+        method: options.method || "GET", headers, cache: "no-store",
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    } catch (_) {
+      throw new ApiError(0, null);
+    }
+    if (response.ok) return options.accept === "text/html" ? response.text() : response.json();
+    let problem = null;
+    try {
+      problem = await response.json();
+    } catch (_) {
+      // not a problem document (e.g. a proxy's error page)
+    }
+    throw new ApiError(response.status, problem);
+  }
+
+  const api = (path) => request(path);
+
+  window.Canh = { KEY_STORAGE, $, el, setText, ApiError, api, request };
+})();

@@ -1,0 +1,103 @@
+// The posture view (tình trạng an toàn thông tin): the score of the caller's subtree (or a chosen agency),
+// open incidents, MTTA/MTTR, SLA compliance, overdue deadlines, the most attacked systems and the ranking.
+(() => {
+  "use strict";
+
+  const { t, formatTime } = window.I18n;
+  const { $, el, setText, api } = window.Canh;
+  const SEVERITIES = ["low", "medium", "high", "critical"];
+  let state = { me: null, generation: 0, agency: "" };
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    const minutes = Math.round(seconds / 60);
+    return t("duration", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+  }
+
+  function percent(value) {
+    return value === null || value === undefined ? "—" : `${Math.round(value * 1000) / 10}%`;
+  }
+
+  function table(headers, rows) {
+    const element = el("table", null, "compact");
+    const head = el("tr");
+    for (const header of headers) head.append(el("th", header));
+    element.append(el("thead"), el("tbody"));
+    element.tHead.append(head);
+    for (const cells of rows) {
+      const row = el("tr");
+      for (const cell of cells) row.append(el("td", cell ?? "—"));
+      element.tBodies[0].append(row);
+    }
+    return element;
+  }
+
+  function counts(box, items) {
+    box.replaceChildren(items.length ? table([t("posture.name"), t("posture.count")], items.map((c) => [c.key, c.count]))
+      : el("p", t("posture.none"), "muted"));
+  }
+
+  function render(posture, ranking, agencies) {
+    setText($("posture-score"), posture.score);
+    setText($("posture-open"), posture.open_total);
+    setText($("posture-serious"), posture.serious_open);
+    setText($("posture-mtta"), duration(posture.mtta_seconds));
+    setText($("posture-mttr"), duration(posture.mttr_seconds));
+    setText($("posture-sla"), percent(posture.sla_compliance));
+    setText($("posture-period"), t("posture.period", { start: formatTime(posture.period_start), end: formatTime(posture.period_end) }));
+    $("posture-severity").replaceChildren(table(SEVERITIES.map((s) => t(`severity.${s}`)),
+      [SEVERITIES.map((s) => posture.open_by_severity[s] ?? 0)]));
+    $("posture-overdue").replaceChildren(posture.overdue.length
+      ? table([t("col.id"), t("clock.kind"), t("clock.due")],
+        posture.overdue.map((o) => [o.incident_id, t(`clock.${o.kind}`), formatTime(o.due)]))
+      : el("p", t("posture.none"), "muted"));
+    counts($("posture-systems"), posture.top_systems.map((c) => ({ key: agencies.systems.get(c.key) || c.key, count: c.count })));
+    counts($("posture-rules"), posture.top_rules);
+    $("posture-ranking").replaceChildren(ranking.entries.length
+      ? table([t("posture.rank"), t("col.agency"), t("posture.score"), t("posture.open"), t("posture.overdue")],
+        ranking.entries.map((e) => [`${e.rank}/${ranking.total}`, I18n.language === "en" ? e.name_en : e.name_vi,
+          e.score, e.open_total, e.overdue]))
+      : el("p", t("posture.none"), "muted"));
+  }
+
+  async function load() {
+    const generation = ++state.generation;
+    const agency = $("posture-agency").value;
+    const query = agency ? `?agency=${encodeURIComponent(agency)}` : "";
+    try {
+      const [posture, ranking, systems] = await Promise.all([
+        api(`/api/v1/posture${query}`), api(`/api/v1/posture/ranking?level=${$("posture-level").value}`),
+        api("/api/v1/systems")]);
+      if (generation !== state.generation) return;
+      $("posture-message").hidden = true;
+      render(posture, ranking, { systems: new Map(systems.map((s) => [s.id, s.name])) });
+    } catch (error) {
+      if (generation !== state.generation) return;
+      $("posture-message").hidden = false;
+      $("posture-message").textContent = t("error.generic", { detail: error.message });
+    }
+  }
+
+  function monitoringPath(period) {
+    const agency = $("posture-agency").value;
+    return `/api/v1/reports/monitoring?period=${period}&format=html${agency ? `&agency=${encodeURIComponent(agency)}` : ""}`;
+  }
+
+  function show(me, agencyOptions) {
+    state.me = me;
+    const select = $("posture-agency");
+    const chosen = select.value;
+    select.replaceChildren(...agencyOptions());
+    select.value = chosen;
+    load();
+  }
+
+  function wire(openReport) {
+    $("posture-agency").addEventListener("change", load);
+    $("posture-level").addEventListener("change", load);
+    $("posture-daily").addEventListener("click", () => openReport(monitoringPath("daily")));
+    $("posture-weekly").addEventListener("click", () => openReport(monitoringPath("weekly")));
+  }
+
+  window.Posture = { show, wire, load };
+})();

@@ -1,0 +1,143 @@
+"""The detection stage as the pipeline sees it: Sigma rules, correlations and indicator lists, reloaded
+when their files change, with correlation windows checkpointed in the store.
+
+A reload builds a complete new detector beside the running one and swaps it in one assignment, so a
+batch is always evaluated by one consistent rule set; correlations whose definition did not change keep
+their open windows across the swap. See docs/decisions/0008-correlation-checkpoints.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from canhgac.config_detection import DetectionSettings
+from canhgac.errors import RuleError
+from canhgac.model import Alert, Event
+from detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
+from detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
+from detectors.sigma.loader import RULE_SUFFIXES
+from detectors.sigma.parse import ParseOptions
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+STATE_PREFIX = "correlation:"
+
+
+@dataclass
+class RuleSet:
+    """One consistent generation of everything the engine evaluates."""
+
+    loaded: LoadedRules
+    detector: SigmaDetector
+    indicators: IndicatorMatcher
+    errors: list[RuleError] = field(default_factory=list)
+    fingerprint: tuple[Any, ...] = ()
+
+
+class DetectionEngine:
+    def __init__(self, settings: DetectionSettings, *, resolve: Callable[[str], Path] = Path,
+                 store: Store | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.resolve = resolve
+        self.store = store if settings.correlation.checkpoint else None
+        self.clock = clock
+        self.reloads = 0
+        self.current = self._build()
+        self._checked = clock()
+        if self.store is not None:
+            self._restore(self.current.detector)
+
+    # what the runtime reads ---------------------------------------------------------------------
+    @property
+    def detector(self) -> SigmaDetector:
+        return self.current.detector
+
+    @property
+    def rule_count(self) -> int:
+        return self.current.loaded.count
+
+    @property
+    def errors(self) -> list[RuleError]:
+        return self.current.errors
+
+    def rule_paths(self) -> list[Path]:
+        paths = [builtin_rules_dir()] if self.settings.builtin_rules else []
+        return paths + [self.resolve(path) for path in self.settings.rule_dirs]
+
+    def indicator_paths(self) -> list[Path]:
+        return [self.resolve(item.path) for item in self.settings.indicators]
+
+    # the hot path -----------------------------------------------------------------------------------
+    def detect(self, events: Sequence[Event]) -> list[Alert]:
+        self.maybe_reload()
+        current = self.current
+        return current.detector.detect(events) + current.indicators.detect(events)
+
+    def checkpoint(self) -> int:
+        """Write the correlation windows changed since the last checkpoint; call after alerts are stored."""
+        if self.store is None:
+            return 0
+        states = self.current.detector.correlation.snapshot()
+        for rule_id, state in states.items():
+            self.store.put_state(STATE_PREFIX + rule_id, state)
+        return len(states)
+
+    # reloading --------------------------------------------------------------------------------------
+    def maybe_reload(self) -> bool:
+        every = self.settings.reload_seconds
+        if every <= 0 or self.clock() - self._checked < every:
+            return False
+        self._checked = self.clock()
+        if self._fingerprint() == self.current.fingerprint:
+            return False
+        self.reload()
+        return True
+
+    def reload(self) -> None:
+        """Load everything again and swap it in; open correlation windows carry over where rules are unchanged."""
+        fresh = self._build()
+        previous = self.current.detector.correlation.snapshot(only_dirty=False)
+        fresh.detector.correlation.restore(previous)
+        self.current = fresh
+        self.reloads += 1
+        log.info("detection reloaded: %d rules, %d errors", fresh.loaded.count, len(fresh.errors))
+
+    def _build(self) -> RuleSet:
+        fingerprint = self._fingerprint()
+        options = ParseOptions(placeholders=self.settings.placeholders)
+        loaded = load_rules(self.rule_paths(), options)
+        errors = list(loaded.errors)
+        lists: list[Indicators] = []
+        for source, path in zip(self.settings.indicators, self.indicator_paths(), strict=True):
+            try:
+                lists.append(load_indicator_list(source, path))
+            except RuleError as exc:
+                errors.append(exc)
+        for error in errors:
+            log.warning("not loaded: %s", error)
+        detector = SigmaDetector(loaded.rules, loaded.correlations,
+                                 lateness_seconds=self.settings.correlation.allowed_lateness_seconds)
+        return RuleSet(loaded, detector, IndicatorMatcher(lists), errors, fingerprint)
+
+    def _restore(self, detector: SigmaDetector) -> None:
+        assert self.store is not None
+        states = {rule.id: self.store.get_state(STATE_PREFIX + rule.id) for rule in detector.correlation.correlations}
+        detector.correlation.restore(states)
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """Names, sizes and modification times of every rule and indicator file: cheap to take every few seconds."""
+        found: list[tuple[str, int, int]] = []
+        for path in [*self.rule_paths(), *self.indicator_paths()]:
+            files = sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES) if path.is_dir() else [path]
+            for file in files:
+                try:
+                    stat = file.stat()
+                except OSError:
+                    continue
+                found.append((str(file), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)

@@ -1,0 +1,114 @@
+"""Printable Vietnamese HTML for the report drafts. Every value is escaped: titles, descriptions and
+observables come from attackers' log lines or from people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from canhgac.i18n import term
+from canhgac.timeutil import local_display
+from incidents.monitoring import MonitoringReport
+from incidents.posture import Count
+from incidents.reports import BreachNotice, IncidentNotice
+
+Rows = Sequence[tuple[str, object]]
+CATEGORY_VI = {
+    "outage": "Gián đoạn dịch vụ", "secret_data_leak": "Lộ, mất dữ liệu bí mật",
+    "personal_data_leak": "Lộ, mất dữ liệu cá nhân", "integrity_loss": "Mất toàn vẹn dữ liệu quan trọng",
+    "loss_of_control": "Mất quyền điều khiển hệ thống", "spread": "Lây lan sang hệ thống cấp độ 4, 5",
+    "attempt": "Tấn công chưa thành công", "malware": "Mã độc", "defacement": "Thay đổi giao diện",
+    "other": "Khác",
+}
+PERIOD_VI = {"daily": "Báo cáo ngày", "weekly": "Báo cáo tuần"}
+
+
+def _text(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, datetime):
+        return local_display(value)
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _table(rows: Rows) -> str:
+    body = "".join(f"<tr><th scope=\"row\">{escape(label)}</th><td>{escape(_text(value))}</td></tr>"
+                   for label, value in rows)
+    return f"<table class=\"fields\">{body}</table>"
+
+
+def _counts(title: str, counts: list[Count]) -> str:
+    if not counts:
+        return f"<h2>{escape(title)}</h2><p class=\"none\">Không có</p>"
+    rows = "".join(f"<tr><td>{escape(c.key)}</td><td class=\"n\">{c.count}</td></tr>" for c in counts)
+    return f"<h2>{escape(title)}</h2><table class=\"counts\">{rows}</table>"
+
+
+def page(title: str, subtitle: str, body: str) -> str:
+    return ("<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><link rel=\"stylesheet\" href=\"/assets/report.css\"></head>"
+            f"<body><header><p class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br>"
+            f"Độc lập - Tự do - Hạnh phúc</p><h1>{escape(title)}</h1><p class=\"sub\">{escape(subtitle)}</p>"
+            f"</header><main>{body}</main><footer><p>Bản dự thảo do Canh Gác lập — cần người có thẩm quyền "
+            f"kiểm tra, ký trước khi gửi.</p></footer></body></html>")
+
+
+def incident_notice_html(notice: IncidentNotice) -> str:
+    s = notice.system
+    r = notice.reporter
+    body = (
+        "<h2>1. Đơn vị báo cáo</h2>" + _table([("Tên đơn vị", r.organization), ("Người liên hệ", r.name),
+                                               ("Điện thoại", r.phone), ("Thư điện tử", r.email),
+                                               ("Nơi nhận", notice.recipient)]) +
+        "<h2>2. Hệ thống thông tin bị sự cố</h2>" + _table([
+            ("Tên hệ thống thông tin", s.name), ("Cấp độ an toàn hệ thống thông tin", s.security_level),
+            ("Tên miền", s.domains), ("Địa chỉ IP", s.ip_addresses), ("Chủ quản hệ thống thông tin", s.owner),
+            ("Đơn vị vận hành hệ thống thông tin", s.operator)]) +
+        "<h2>3. Thông tin sự cố</h2>" + _table([
+            ("Số hiệu", notice.number), ("Tiêu đề", notice.title), ("Mô tả sự cố", notice.description),
+            ("Loại sự cố", [CATEGORY_VI.get(c, c) for c in notice.categories]),
+            ("Mức độ", term(f"severity.{notice.severity}")), ("Sự cố nghiêm trọng", notice.serious),
+            ("Thời điểm xảy ra", notice.occurred_at), ("Thời điểm phát hiện", notice.detected_at),
+            ("Thời hạn thông báo", notice.deadline), ("Thời điểm lập báo cáo", notice.reported_at),
+            ("Địa chỉ nguồn tấn công", notice.attack_sources), ("Kỹ thuật tấn công (ATT&CK)",
+                                                                notice.attack_techniques)]) +
+        "<h2>4. Kết quả xử lý ban đầu</h2>" + _table([("Kết quả xử lý", notice.handling_result)]) +
+        "<h2>5. Đề xuất, kiến nghị</h2>" + _table([("Kiến nghị", notice.recommendations)]))
+    return page("THÔNG BÁO SỰ CỐ AN TOÀN THÔNG TIN MẠNG", notice.form, body)
+
+
+def breach_notice_html(notice: BreachNotice) -> str:
+    n = notice.nature
+    body = (
+        "<h2>1. Bên kiểm soát dữ liệu</h2>" + _table([("Cơ quan, đơn vị", notice.controller),
+                                                     ("Số hiệu sự cố", notice.number),
+                                                     ("Thông tin liên hệ", notice.contact)]) +
+        "<h2>2. Bản chất của vi phạm</h2>" + _table([
+            ("Thời gian", n.occurred_at), ("Địa điểm", n.place), ("Hành vi vi phạm", n.act),
+            ("Loại dữ liệu cá nhân", n.data_types), ("Số lượng dữ liệu", n.records_affected),
+            ("Số chủ thể dữ liệu bị ảnh hưởng", n.data_subjects_affected)]) +
+        "<h2>3. Hậu quả, thiệt hại có thể xảy ra</h2>" + _table([("Hậu quả", notice.consequences)]) +
+        "<h2>4. Biện pháp đã và sẽ thực hiện</h2>" + _table([("Biện pháp", notice.mitigation)]) +
+        "<h2>5. Thời hạn</h2>" + _table([("Thời điểm phát hiện", notice.detected_at),
+                                          ("Thời hạn thông báo (72 giờ)", notice.deadline),
+                                          ("Thời điểm lập báo cáo", notice.reported_at)]))
+    return page("THÔNG BÁO VI PHẠM DỮ LIỆU CÁ NHÂN", notice.form, body)
+
+
+def monitoring_html(report: MonitoringReport) -> str:
+    lines = [(f"{i.id} — {i.title}", f"{term('severity.' + i.severity.value)}, {term('state.' + i.state)}")
+             for i in report.incidents_opened]
+    body = (
+        _table([("Cơ quan, đơn vị", report.agency_name), ("Từ", report.start), ("Đến", report.end),
+                ("Tổng số cảnh báo", report.alerts_total)] +
+               [(f"Cảnh báo mức {term('severity.' + s.value)}", n) for s, n in report.alerts_by_severity.items()]) +
+        (_counts("Mục tiêu bị tấn công", report.targets) + _counts("Kỹ thuật tấn công (ATT&CK)", report.techniques) +
+         _counts("Luật phát hiện", report.rules) + _counts("Nguồn tấn công", report.sources)) +
+        "<h2>Sự cố phát hiện trong kỳ</h2>" + (_table(lines) if lines else "<p class=\"none\">Không có</p>") +
+        f"<p>Sự cố đã đóng hoặc khắc phục trong kỳ: {len(report.incidents_closed)}</p>")
+    return page(f"{PERIOD_VI[report.period].upper()} GIÁM SÁT AN TOÀN THÔNG TIN", report.form, body)

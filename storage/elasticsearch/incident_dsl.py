@@ -1,0 +1,46 @@
+"""Incident documents and queries on Elasticsearch: the stored form adds a numeric severity for sorting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canhgac.model import Incident, to_utc_iso
+from storage.base import IncidentQuery
+
+SORT_FIELD = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created",
+              "severity": "severity_rank"}
+
+
+def incident_doc(incident: Incident) -> dict[str, Any]:
+    return {**incident.to_doc(), "severity_rank": incident.severity.rank}
+
+
+def incident_from_hit(hit: dict[str, Any], version: str) -> Incident:
+    source = {k: v for k, v in hit["_source"].items() if k != "severity_rank"}
+    return Incident.model_validate({**source, "version": version})
+
+
+def incident_filters(query: IncidentQuery) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    if query.states is not None:
+        filters.append({"terms": {"state": sorted(s.value for s in query.states)}})
+    if query.severities is not None:
+        filters.append({"terms": {"severity": sorted(s.value for s in query.severities)}})
+    if query.systems is not None:
+        filters.append({"terms": {"system": sorted(query.systems)}})
+    for name, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id),
+                        ("assignee", query.assignee)):
+        if value is not None:
+            filters.append({"term": {name: value}})
+    if query.start is not None or query.end is not None:
+        bounds: dict[str, Any] = {}
+        if query.start is not None:
+            bounds["gte"] = to_utc_iso(query.start)
+        if query.end is not None:
+            bounds["lt"] = to_utc_iso(query.end)
+        filters.append({"range": {"last_seen": bounds}})
+    return filters
+
+
+def incident_sort(query: IncidentQuery) -> list[dict[str, Any]]:
+    return [{SORT_FIELD[query.sort]: "desc" if query.descending else "asc"}, {"id": "asc"}]

@@ -1,0 +1,108 @@
+"""The incident and record parts of the SQLite store: columns added to older files, query building."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from canhgac.model import Incident
+from storage.base import IncidentQuery
+
+#: Columns the incident table gained after its first release, with how to fill them from the document.
+ADDED_COLUMNS = {
+    "severity": ("INTEGER NOT NULL DEFAULT 0",
+                 "CASE json_extract(doc, '$.severity') WHEN 'low' THEN 1 WHEN 'medium' THEN 2 "
+                 "WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END"),
+    "system": ("TEXT", "json_extract(doc, '$.system')"),
+    "assignee": ("TEXT", "json_extract(doc, '$.assignee')"),
+    "first_seen": ("INTEGER NOT NULL DEFAULT 0",
+                   "CAST(round((julianday(json_extract(doc, '$.first_seen')) - 2440587.5) * 86400000) AS INTEGER)"),
+    "created": ("INTEGER NOT NULL DEFAULT 0",
+                "CAST(round((julianday(json_extract(doc, '$.created')) - 2440587.5) * 86400000) AS INTEGER)"),
+}
+INDEXES = """
+CREATE INDEX IF NOT EXISTS incidents_agency_seen ON incidents (agency, last_seen);
+CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents (assignee, last_seen);
+CREATE TABLE IF NOT EXISTS records (
+  kind TEXT NOT NULL, id TEXT NOT NULL, agency TEXT, doc TEXT NOT NULL, PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_agency ON records (kind, agency, id);
+"""
+INCIDENT_COLUMNS = ("id", "agency", "state", "fingerprint", "rule_id", "last_seen", "doc", *ADDED_COLUMNS)
+SORT_COLUMN = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created", "severity": "severity"}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    present = {row[1] for row in conn.execute("PRAGMA table_info(incidents)")}
+    missing = [name for name in ADDED_COLUMNS if name not in present]
+    if missing:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            present = {row[1] for row in conn.execute("PRAGMA table_info(incidents)")}
+            for name in (n for n in missing if n not in present):
+                ddl, fill = ADDED_COLUMNS[name]
+                conn.execute(f"ALTER TABLE incidents ADD COLUMN {name} {ddl}")
+                conn.execute(f"UPDATE incidents SET {name} = {fill}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    conn.executescript(INDEXES)
+
+
+def incident_from_row(doc: str, version: int) -> Incident:
+    incident = Incident.model_validate_json(doc)
+    incident.version = str(version)  # a fresh object: setting the field beats a validated copy on list pages
+    return incident
+
+
+def _ms(value: Any) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def incident_values(incident: Incident) -> tuple[Any, ...]:
+    """Values for ``INCIDENT_COLUMNS``, in that order."""
+    return (incident.id, incident.agency, incident.state.value, incident.fingerprint, incident.rule_id,
+            _ms(incident.last_seen), orjson.dumps(incident.to_doc()).decode(), incident.severity.rank,
+            incident.system, incident.assignee, _ms(incident.first_seen), _ms(incident.created))
+
+
+def _any_of(column: str, values: list[Any], clauses: list[str], params: list[Any]) -> None:
+    clauses.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
+    params += values
+
+
+def incident_where(query: IncidentQuery) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.agencies is not None:
+        _any_of("agency", sorted(query.agencies), clauses, params)
+    if query.states is not None:
+        _any_of("state", sorted(s.value for s in query.states), clauses, params)
+    if query.severities is not None:
+        _any_of("severity", sorted(s.rank for s in query.severities), clauses, params)
+    if query.systems is not None:
+        _any_of("system", sorted(query.systems), clauses, params)
+    for column, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id),
+                          ("assignee", query.assignee)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if query.start is not None:
+        clauses.append("last_seen >= ?")
+        params.append(_ms(query.start))
+    if query.end is not None:
+        clauses.append("last_seen < ?")
+        params.append(_ms(query.end))
+    if query.after is not None:
+        column = SORT_COLUMN[query.sort]
+        op = "<" if query.descending else ">"
+        clauses.append(f"({column} {op} ? OR ({column} = ? AND id > ?))")
+        params += [query.after.value, query.after.value, query.after.incident_id]
+    return clauses, params
+
+
+def incident_order(query: IncidentQuery) -> str:
+    return f" ORDER BY {SORT_COLUMN[query.sort]} {'DESC' if query.descending else 'ASC'}, id"

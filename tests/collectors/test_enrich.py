@@ -1,0 +1,43 @@
+"""Normalisation that needs the configuration: X-Forwarded-For believed only from trusted proxies, and the
+agency and system of an event resolved from the host or server address it names."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from canhgac.config import Settings
+from canhgac.directory import Directory
+from collectors.enrich import Enricher
+from collectors.lines import LineDecoder, Origin
+from collectors.parsers import get_parser
+from collectors.raw import RawLine
+from tests.collectors import fixtures as fx
+
+PROXIES = [ipaddress.ip_network("10.52.0.0/28")]
+
+
+def decode(settings: Settings, line: str, origin: Origin):  # type: ignore[no-untyped-def]
+    enricher = Enricher.of(Directory(settings), PROXIES)
+    return LineDecoder(get_parser("nginx"), origin, enricher).decode([RawLine(0, line.encode())])
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(settings: Settings) -> None:
+    origin = Origin("/a", "/a", "binhdinh", "dvc-binhdinh")
+    [event], _ = decode(settings, fx.NGINX_MAIN_XFF, origin)  # peer 10.52.0.5 trusted; XFF "100.64.3.7, 10.52.0.4"
+    assert event["source.ip"] == "100.64.3.7" and event["client.ip"] == "10.52.0.5"
+    spoofed = fx.NGINX_MAIN_XFF.replace("10.52.0.5 -", "203.0.113.9 -", 1)
+    [event], _ = decode(settings, spoofed, origin)  # an untrusted peer's header is ignored
+    assert event["source.ip"] == "203.0.113.9" and "client.ip" not in event
+    chained = fx.NGINX_MAIN_XFF.replace("100.64.3.7, 10.52.0.4", "1.2.3.4, 198.51.100.66, 10.52.0.4")
+    [event], _ = decode(settings, chained, origin)  # stop at the first hop we do not trust
+    assert event["source.ip"] == "198.51.100.66"
+
+
+def test_agency_and_system_come_from_the_host_when_the_source_does_not_say(settings: Settings) -> None:
+    origin = Origin("/a", "/a", None, None)
+    [event], _ = decode(settings, fx.APACHE_VHOST, origin)  # vhost motcua.binhdinh.gov.vn
+    assert event["service.id"] == "motcua-binhdinh" and event["organization.id"] == "binhdinh"
+    events, [letter] = decode(settings, fx.NGINX_COMBINED, origin)
+    assert events == [] and letter.reason.startswith("no agency for this line")
+    [event], _ = decode(settings, fx.APACHE_VHOST, Origin("/a", "/a", "quynhon", None))
+    assert event["organization.id"] == "quynhon" and event["service.id"] == "motcua-binhdinh"
