@@ -3,7 +3,7 @@ when their files change, with correlation windows checkpointed in the store.
 
 A reload builds a complete new detector beside the running one and swaps it in one assignment, so a
 batch is always evaluated by one consistent rule set; correlations whose definition did not change keep
-their open windows across the swap. See docs/decisions/0008-correlation-checkpoints.md.
+their open windows across the swap. See docs/decisions/0014-correlation-checkpoints.md.
 """
 
 from __future__ import annotations

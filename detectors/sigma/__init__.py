@@ -1,9 +1,11 @@
 """Sigma detection engine: pySigma parses the rules, this package compiles and evaluates them.
 
-Layout: ``yamldoc`` (YAML with lines) → ``parse`` (checks, pySigma, located errors) → ``compiler``
-(pySigma's condition tree and typed values → ``nodes`` and ``values`` matchers) → ``rule``
-(``CompiledRule``) → ``detector`` (routing by log source, alerts). ``fieldmap`` holds the declarative
-field and log source tables, ``modifiers`` the supported modifier list.
+Layout: ``yamldoc`` (YAML with lines) → ``parse`` / ``metaparse`` (checks, pySigma, located errors for
+rules, correlations, filters) → ``compiler`` (pySigma's condition tree and typed values → ``nodes`` and
+``values`` matchers) → ``rule`` (``CompiledRule``) → ``loader`` + ``linker`` (files, filters, correlation
+references) → ``detector`` (routing by log source, ``prefilter`` over ``literals``, alerts) and
+``correlation`` + ``windows`` (sliding event-time windows). ``fieldmap`` holds the declarative field and
+log source tables, ``modifiers`` the modifier table, ``fixtures`` and ``lint`` serve ``canhgac rules``.
 """
 
 from detectors.sigma.detector import SigmaDetector

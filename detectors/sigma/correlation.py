@@ -4,7 +4,7 @@ A correlation sees the events its referenced rules matched (or the alerts of ref
 for chains such as "success after many failures"), groups them by ``organization.id`` plus its
 ``group-by`` fields, and fires when a window of ``timespan`` satisfies its condition. Events older than
 the correlation's watermark (newest event time minus the allowed lateness) are counted as late and
-not used. See docs/decisions/0007-correlation-windows.md.
+not used. See docs/decisions/0013-correlation-windows.md.
 """
 
 from __future__ import annotations

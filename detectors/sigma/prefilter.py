@@ -4,7 +4,7 @@ For each rule the compiler's tree yields a *requirement*: a set of anchors at le
 present for the condition to hold — an exact field value (looked up in a hash map) or a literal inside a
 field (found by one Aho-Corasick automaton per field, or one over the keyword text). Rules without a
 useful requirement (negations only, CIDR or numeric tests, regexes without a literal) are evaluated on
-every event of their log source. See docs/decisions/0006-prefilter.md.
+every event of their log source. See docs/decisions/0012-prefilter.md.
 """
 
 from __future__ import annotations
