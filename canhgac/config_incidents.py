@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from canhgac.config_base import StrictModel
 from canhgac.model import IncidentCategory, Severity
@@ -46,12 +46,14 @@ class Grouping(StrictModel):
     reopen_cooloff_hours: Annotated[float, Field(ge=0, description=(
         "A new alert this soon after close reopens the incident; later it opens a new one"))] = 24
 
-    @model_validator(mode="after")
-    def _fields_are_named(self) -> Grouping:
-        for part in self.fingerprint:
+    @field_validator("fingerprint")
+    @classmethod
+    def _fields_are_named(cls, parts: list[str]) -> list[str]:
+        for part in parts:
             if part not in FINGERPRINT_PARTS and not part.replace(".", "").replace("_", "").isalnum():
-                raise ValueError(f"fingerprint part {part!r} is neither {FINGERPRINT_PARTS} nor a field name")
-        return self
+                raise ValueError(f"fingerprint part {part!r} is neither {', '.join(FINGERPRINT_PARTS)} "
+                                 f"nor a field name")
+        return parts
 
 
 class SeriousTest(StrictModel):

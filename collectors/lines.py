@@ -94,11 +94,13 @@ class LineDecoder:
         letters: list[DeadLetter] = []
         stats = self.stats
         parse, common, prefix, max_bytes = self.parser.parse, self._common, self._id_prefix, self.max_bytes
-        forwarded, resolve = self._forwarded, self._resolve
+        forwarded = self._forwarded
+        check_owner = self._resolve or "organization.id" not in common
         ingested = to_utc_iso(utcnow())
         stats.lines += len(lines)
+        keep = events.append
         for line in lines:
-            raw = line.data
+            raw, offset = line.data, line.offset
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
             if not raw or raw.isspace():
@@ -114,24 +116,24 @@ class LineDecoder:
                 text = raw.decode(errors="replace")
                 tags = [*(tags or ()), "invalid_utf8"]
             # Same bytes as model.event_id (stream, offset, line), hashed in one call.
-            eid = _blake2b(prefix + b"%d\0" % line.offset + raw, digest_size=16).hexdigest()
+            eid = _blake2b(prefix + b"%d\0" % offset + raw, digest_size=16).hexdigest()
             try:
                 fields = parse(text)
             except ParseError as exc:
-                letters.append(self._dead_letter(eid, line.offset, exc.reason, text, tags))
+                letters.append(self._dead_letter(eid, offset, exc.reason, text, tags))
                 continue
             except Exception as exc:  # a parser bug must cost one line, never the collector
-                log.exception("parser %s failed on %s at %d", self.parser.format, self.origin.path, line.offset)
-                letters.append(self._dead_letter(eid, line.offset, f"parser error: {type(exc).__name__}: {exc}",
+                log.exception("parser %s failed on %s at %d", self.parser.format, self.origin.path, offset)
+                letters.append(self._dead_letter(eid, offset, f"parser error: {type(exc).__name__}: {exc}",
                                                  text, tags))
                 continue
             if fields is None:
                 stats.directives += 1
                 continue
             if "@timestamp" not in fields:
-                letters.append(self._dead_letter(eid, line.offset, "no time in the line", text, tags))
+                letters.append(self._dead_letter(eid, offset, "no time in the line", text, tags))
                 continue
-            event = {**common, **fields, "event.id": eid, "event.original": text, "log.offset": line.offset,
+            event = {**common, **fields, "event.id": eid, "event.original": text, "log.offset": offset,
                      "event.ingested": ingested}
             if tags is not None or "tags" in fields:
                 tags = [*fields.get("tags", ()), *(tags or ())]
@@ -140,12 +142,12 @@ class LineDecoder:
                     stats.flagged[tag] = stats.flagged.get(tag, 0) + 1
             if forwarded and "http.request.forwarded_for" in event:
                 self.enricher.forwarded(event)  # type: ignore[union-attr]
-            if resolve or "organization.id" not in event:
+            if check_owner:
                 reason = self._owner(event)
                 if reason is not None:
-                    letters.append(self._dead_letter(eid, line.offset, reason, text, tags))
+                    letters.append(self._dead_letter(eid, offset, reason, text, tags))
                     continue
-            events.append(event)
+            keep(event)
         stats.events += len(events)
         stats.dead_letters += len(letters)
         return events, letters

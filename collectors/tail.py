@@ -139,8 +139,11 @@ class FileSource:
         """What is new, or None. Never blocks on anything but the disk."""
         for _ in range(4):  # at most a few switches (backlog → live, rotation) per call
             reader = self.reader
-            if reader is None:
-                return None
+            if reader is None:  # the live file was missing when the backlog ran out: wait for it
+                if file_identity(self.path) is None:
+                    return None
+                self._open_live(0)
+                continue
             if not self._in_backlog and self._truncated(reader):
                 continue
             lines = reader.read(self.batch_lines, final=self._in_backlog)

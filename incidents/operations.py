@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from canhgac.errors import NotFound
+from canhgac.errors import NotFound, VersionConflict
 from canhgac.model import (
     Incident,
     IncidentCategory,
@@ -20,13 +20,18 @@ from incidents.models import InvalidChange
 from incidents.service import KEPT_ALERT_IDS, IncidentService, audit_diff
 
 
+def visible_systems(service: IncidentService, scope: frozenset[str] | None) -> frozenset[str]:
+    """Systems a caller may attach to an incident: those of its scope (others look unknown)."""
+    return frozenset(s.id for s in service.directory.systems.values() if scope is None or s.agency in scope)
+
+
 def create_manual(service: IncidentService, *, actor: str, agency: str, title: str, severity: Severity,
                   system: str | None, description: str, detected_at: datetime | None,
-                  categories: Sequence[IncidentCategory]) -> Incident:
+                  categories: Sequence[IncidentCategory], scope: frozenset[str] | None) -> Incident:
     now = service.clock()
     if detected_at is not None and detected_at > now:
         raise InvalidChange("body.detected_at", "detection cannot be in the future")
-    if system is not None and system not in service.directory.systems:
+    if system is not None and system not in visible_systems(service, scope):
         raise InvalidChange("body.system", f"unknown system {system!r}")
     detected = detected_at or now
     key = f"manual|{agency}|{short_id('m')}"
@@ -91,6 +96,8 @@ def split(service: IncidentService, source_id: str, alert_ids: Sequence[str], *,
           expected_version: str, actor: str, title: str | None) -> tuple[Incident, Incident]:
     """Move some alerts of an incident to a new incident of the same agency; returns (source, new)."""
     source = service.get(source_id, scope=scope)
+    if expected_version not in ("*", source.version):  # checked before the new incident exists
+        raise VersionConflict(source_id, expected_version, source.version)
     moving = list(dict.fromkeys(alert_ids))
     unknown = [a for a in moving if a not in source.alert_ids]
     if unknown:

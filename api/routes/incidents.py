@@ -20,7 +20,7 @@ from canhgac.errors import NotFound
 from canhgac.model import Alert, Incident, IncidentState, Severity
 from incidents import lifecycle
 from incidents.models import InvalidChange
-from incidents.operations import create_manual
+from incidents.operations import create_manual, visible_systems
 from storage.base import IncidentCursor, IncidentQuery, Store
 
 router = APIRouter(tags=["incidents"], responses=problem_responses(401, 422, 503))
@@ -86,7 +86,7 @@ def create_incident(body: IncidentCreate, principal: CurrentPrincipal, service: 
         raise NotFound(f"agency {body.agency!r} is outside your scope")
     incident = create_manual(service, actor=principal.name, agency=body.agency, title=body.title,
                              severity=body.severity, system=body.system, description=body.description,
-                             detected_at=body.detected_at, categories=body.categories)
+                             detected_at=body.detected_at, categories=body.categories, scope=scope)
     set_etag(response, incident)
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
     return presenter.view(incident)
@@ -114,7 +114,7 @@ def patch_incident(incident_id: ObjectId, body: IncidentPatch, principal: Curren
             raise InvalidChange(f"body.{name}", "cannot be null")
     if not changes:
         raise InvalidChange("body", "nothing to change")
-    known = frozenset(service.directory.systems)
+    known = visible_systems(service, scope)
     incident = service.apply(incident_id, scope=scope, expected_version=version, actor=principal.name,
                              action="update", mutate=lambda i: lifecycle.apply_fields(
                                  i, changes, now=service.clock(), known_systems=known))

@@ -15,7 +15,7 @@ from canhgac.errors import ParseError
 from collectors.parsers.base import ParserOptions
 from collectors.parsers.fields import is_ip, unescape_nginx
 from collectors.parsers.times import Times
-from collectors.parsers.url import decode_path, split_target
+from collectors.parsers.url import decode_path, decode_query, split_target
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _REST = r" \S+ (\S+) \[([^\]]+)\] " + _QUOTED + r" (\d{3}) (\d+|-)(?: " + _QUOTED + " " + _QUOTED + r")?"
@@ -65,10 +65,26 @@ class CombinedLogParser:
         if size != "-":
             fields["http.response.body.bytes"] = int(size)
         if referrer is not None and referrer != "-":
-            fields["http.request.referrer"] = unescape_nginx(referrer)
+            fields["http.request.referrer"] = unescape_nginx(referrer) if "\\x" in referrer else referrer
         if agent is not None and agent != "-":
-            fields["user_agent.original"] = unescape_nginx(agent)
-        _request_fields(unescape_nginx(request), fields)
+            fields["user_agent.original"] = unescape_nginx(agent) if "\\x" in agent else agent
+        if "\\x" in request:
+            request = unescape_nginx(request)
+        parts = request.split(" ")
+        if len(parts) == 3 and parts[2].startswith("HTTP/"):  # the usual request line, inline for speed
+            target = parts[1]
+            fields["http.request.method"] = parts[0]
+            fields["http.version"] = parts[2][5:]
+            fields["url.original"] = target
+            path, _, query = target.partition("?")
+            if path[:1] == "/":
+                fields["url.path"] = decode_path(path) if "%" in path else path
+                if query:
+                    fields["url.query"] = decode_query(query)
+            else:
+                split_target(target, fields)
+        else:
+            _request_fields(request, fields)
         if vhost is not None:
             fields["url.domain"] = vhost
             fields["destination.port"] = int(port)

@@ -226,6 +226,9 @@
     setText(cells[7], incident.alert_count);
     setText(cells[8], formatTime(incident.first_seen));
     setText(cells[9], formatTime(incident.last_seen));
+    const overdue = incident.overdue || [];
+    row.classList.toggle("overdue-row", overdue.length > 0);
+    row.title = overdue.length ? `${t("clock.status.overdue")}: ${overdue.map((kind) => t(`clock.${kind}`)).join(", ")}` : "";
     markSelected(row);
   }
 

@@ -151,3 +151,24 @@ def test_serious_flag_from_level_and_category_overridable(client: TestClient) ->
     assert body["serious_assessment"]["override"]["actor"] == "demo-soc-analyst"
     cleared = act(client, local.json()["id"], "serious", etag(forced), {"serious": None, "reason": "nhầm"})
     assert ok(cleared)["serious"] is False
+
+
+def test_systems_of_other_agencies_look_unknown(client: TestClient) -> None:
+    foreign = client.post("/api/v1/incidents", headers=QUYNHON, json={
+        "agency": "quynhon", "title": "x", "severity": "low", "system": "dvc-phuyen"})
+    assert ok(foreign, 422)["errors"] == [{"field": "body.system", "message": "unknown system 'dvc-phuyen'"}]
+    created = open_incident(client, QUYNHON)
+    patched = client.patch(f"/api/v1/incidents/{created.json()['id']}", json={"system": "dvc-phuyen"},
+                           headers={**QUYNHON, "If-Match": etag(created)})
+    assert ok(patched, 422)["errors"][0]["field"] == "body.system"
+    assert ok(client.post("/api/v1/incidents", headers=ANALYST, json={
+        "agency": "quynhon", "title": "x", "severity": "low", "system": "dvc-phuyen"}), 201)["system"] == "dvc-phuyen"
+
+
+def test_a_stale_split_creates_nothing(client: TestClient) -> None:
+    alerts = [_alert(1, "203.0.113.1"), _alert(2, "203.0.113.1")]
+    client.app.state.store.put_alerts(alerts)  # type: ignore[attr-defined]
+    [change] = client.app.state.incidents.ingest_alerts(alerts)  # type: ignore[attr-defined]
+    stale = act(client, change.incident.id, "split", '"0"', {"alert_ids": ["al-1"]})
+    assert stale.status_code == 412
+    assert [i["id"] for i in ok(client.get("/api/v1/incidents", headers=ANALYST))] == [change.incident.id]

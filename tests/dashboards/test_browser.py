@@ -69,6 +69,7 @@ def test_sign_in_acknowledge_report_and_posture(server: str, tmp_path: Path) -> 
         page.click("#action-transition")
         expect(page.locator("#detail-facts")).to_contain_text("Đã tiếp nhận")
         expect(page.locator("#detail-audit")).to_contain_text("transition:acknowledged")
+        page.screenshot(path=str(tmp_path / "detail.png"))
         page.click("#report-notice")
         page.wait_for_selector("#report-dialog[open]")
         frame = page.frame_locator("#report-frame")
