@@ -55,6 +55,7 @@ class IncidentOut(BaseModel):
     system: str | None
     system_name: str | None
     title: str
+    title_en: str | None = Field(None, description="English title, when the rule has one apart from the Vietnamese")
     severity: Severity
     state: IncidentState
     resolution: Resolution | None
@@ -119,7 +120,8 @@ class Presenter:
             "agency_name_vi": agency.name_vi if agency else incident.agency,
             "agency_name_en": agency.name_en if agency else incident.agency,
             "system": incident.system, "system_name": system.name if system else None,
-            "title": incident.title, "severity": incident.severity, "state": incident.state,
+            "title": incident.title, "title_en": incident.title_en, "severity": incident.severity,
+            "state": incident.state,
             "resolution": incident.resolution, "assignee": incident.assignee, "rule_id": incident.rule_id,
             "tags": incident.tags, "entities": incident.entities, "alert_ids": incident.alert_ids,
             "alert_count": incident.alert_count, "first_seen": incident.first_seen,

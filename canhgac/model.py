@@ -251,7 +251,8 @@ class Incident(_Record):
     id: str
     agency: str
     system: str | None = None
-    title: str
+    title: str  # Vietnamese when the rule has a Vietnamese title
+    title_en: str | None = None  # the rule's own (English) title, for the English pages
     severity: Severity
     state: IncidentState = IncidentState.new
     resolution: Resolution | None = None

@@ -146,7 +146,8 @@ class IncidentService:
         tactics, techniques = attack_from_tags(tags)
         detected = min(self.clock(), *(a.created for a in alerts))
         stored = self.new_incident(
-            agency=first.agency, system=first.system, title=_title(first),
+            agency=first.agency, system=first.system, title=_title(first, first.rule_title_vi or first.rule_title),
+            title_en=_title(first, first.rule_title),
             severity=max((a.severity for a in alerts), key=lambda s: s.rank), fingerprint=key,
             rule_id=first.rule_id, tags=tags, entities=dict(first.entities),
             alert_ids=[a.id for a in alerts][-KEPT_ALERT_IDS:], alert_count=sum(a.count for a in alerts),
@@ -187,9 +188,9 @@ class IncidentService:
         return IncidentChange(stored, created=False, new_alerts=alerts, severity_raised=raised, reopened=reopen)
 
 
-def _title(alert: Alert) -> str:
+def _title(alert: Alert, rule_title: str) -> str:
     source = alert.entities.get("source.ip") or alert.entities.get("user.name")
-    return f"{alert.rule_title} — {source}" if source else alert.rule_title
+    return f"{rule_title} — {source}" if source else rule_title
 
 
 def _observables(entities: dict[str, str]) -> list[Observable]:

@@ -128,6 +128,8 @@ def _incidents(args: argparse.Namespace) -> int:
             if args.format == "table":
                 doc["severity"] = term(f"severity.{incident.severity.value}", language)
                 doc["state"] = term(f"state.{incident.state.value}", language)
+                if language == "en" and incident.title_en:
+                    doc["title"] = incident.title_en
                 doc["agency"] = directory.agencies[incident.agency].name(language) \
                     if incident.agency in directory.agencies else incident.agency
             yield doc

@@ -11,6 +11,8 @@
   const STATES = ["new", "acknowledged", "investigating", "contained", "resolved", "closed"];
   const OPEN_STATES = ["new", "acknowledged", "investigating", "contained"];
   const SEVERITIES = ["low", "medium", "high", "critical"];
+  // Incident titles come in Vietnamese when the rule has a Vietnamese title; the English page uses the original.
+  const localTitle = (incident) => (window.I18n.language === "en" && incident.title_en) || incident.title;
 
   const app = {
     me: null,
@@ -214,7 +216,7 @@
   function updateRow(row, incident) {
     const cells = row.children;
     setText(cells[0], incident.id);
-    setText(cells[1], incident.title);
+    setText(cells[1], localTitle(incident));
     const badge = cells[2].firstChild;
     setText(badge, t(`severity.${incident.severity}`));
     const badgeClass = `badge severity-${SEVERITIES.includes(incident.severity) ? incident.severity : "unknown"}`;
@@ -336,7 +338,7 @@
     const d = app.detail;
     if (!d) return;
     $("detail-body").hidden = false;
-    setText($("detail-title"), `${d.id} — ${d.title}`);
+    setText($("detail-title"), `${d.id} — ${localTitle(d)}`);
 
     const facts = $("detail-facts");
     facts.replaceChildren();

@@ -20,6 +20,7 @@ def escape(text: str) -> str:
 
 def incident_message(change: IncidentChange, directory: Directory, language: str) -> tuple[str, list[dict]]:
     incident = change.incident
+    title = incident.title_en if language == "en" and incident.title_en else incident.title
     headline = term("new_incident" if change.created else "severity_raised", language)
     severity = term(f"severity.{incident.severity.value}", language)
     agency = directory.agencies.get(incident.agency)
@@ -33,10 +34,10 @@ def incident_message(change: IncidentChange, directory: Directory, language: str
         (term("alerts", language), str(incident.alert_count)),
         (term("first_seen", language), local_display(incident.first_seen)),
     ]
-    text = f"{headline} {incident.id}: {incident.title} ({severity})"
+    text = f"{headline} {incident.id}: {title} ({severity})"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{headline} {incident.id}"[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": escape(incident.title)[:SECTION_LIMIT]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(title)[:SECTION_LIMIT]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{escape(value)}"[:2000]}
                                        for label, value in facts]},
     ]

@@ -64,6 +64,16 @@ def test_alerts_with_one_fingerprint_share_one_incident(store: Store, settings: 
     assert all(e.actor == "canhgac" for e in trail)
 
 
+def test_incident_title_is_vietnamese_when_the_rule_has_one(store: Store, settings: Settings, clock: Clock) -> None:
+    incidents = service(store, settings, clock)
+    translated = alert(1).model_copy(update={"rule_title_vi": "Thử tấn công SQL injection"})
+    [change] = incidents.ingest_alerts([translated])
+    assert change.incident.title == "Thử tấn công SQL injection — 203.0.113.9"
+    assert change.incident.title_en == "SQL injection — 203.0.113.9"
+    stored = store.get_incident(change.incident.id)
+    assert stored is not None and stored.title_en == change.incident.title_en
+
+
 def test_other_source_agency_or_rule_opens_another_incident(store: Store, settings: Settings, clock: Clock) -> None:
     incidents = service(store, settings, clock)
     changes = incidents.ingest_alerts([alert(1), alert(2, ip="198.51.100.1"), alert(3, agency="quynhon"),
