@@ -14,6 +14,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,22 @@ class CorrelationRule:
 
     def field_for(self, name: str, rule_id: str) -> str:
         return self.aliases.get(name, {}).get(rule_id, name)
+
+    @cached_property
+    def entries_needed(self) -> int | None:
+        """The fewest entries a window must hold for the condition to be possibly true, where that is known.
+
+        A count of events or of distinct values never exceeds the number of entries, and a temporal condition
+        over all its rules needs one entry per rule; sums, averages and ``neq`` give no such floor.
+        """
+        if self.kind in ("event_count", "value_count"):
+            if self.op in ("gte", "eq"):
+                return max(0, math.ceil(self.threshold))
+            if self.op == "gt":
+                return max(0, math.floor(self.threshold) + 1)
+        if self.kind == "temporal_ordered" or (self.kind == "temporal" and self.expression is None):
+            return len(self.rule_ids)
+        return None
 
     def verdict(self, aggregate: Aggregate, entries: list[Entry], lo: int, hi: int) -> bool:
         if self.kind == "temporal_ordered":
@@ -171,7 +188,8 @@ class CorrelationEngine:
             return None  # a replayed event: already counted (or already fired)
         value = _scalar(event.get(value_field)) if value_field is not None else None
         state.dirty = True
-        fired = window.add(Entry(moment, event_id, index, value, evidence or (event_id,)), rule.verdict)
+        fired = window.add(Entry(moment, event_id, index, value, evidence or (event_id,)), rule.verdict,
+                           needed=rule.entries_needed)
         if fired is None:
             return None
         window.consume(fired)

@@ -9,7 +9,7 @@ expire, so a replayed batch is recognised and neither counted twice nor fired tw
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -25,6 +25,10 @@ class Entry(NamedTuple):
     rule: int  # index of the referenced rule in the correlation's ``rules`` list
     value: Any  # the correlated field's value (value_count / value_sum / value_avg), else None
     evidence: tuple[str, ...]  # event ids behind the entry: (event_id,) or a chained correlation's events
+
+
+def _order(entry: Entry) -> tuple[int, str]:
+    return entry.ts, entry.event_id
 
 
 class Aggregate:
@@ -111,8 +115,12 @@ class GroupWindow:
     def knows(self, event_id: str) -> bool:
         return event_id in self.seen or event_id in self.consumed
 
-    def add(self, entry: Entry, verdict: Verdict) -> list[Entry] | None:
-        """Insert an entry; the window's entries if a window containing it now satisfies the condition."""
+    def add(self, entry: Entry, verdict: Verdict, *, needed: int | None = None) -> list[Entry] | None:
+        """Insert an entry; the window's entries if a window containing it now satisfies the condition.
+
+        ``needed``: the fewest entries a satisfying window holds, if known. A late entry whose neighbourhood
+        (one span either side) holds fewer is not scanned at all — what keeps out-of-order floods cheap.
+        """
         self.seen.add(entry.event_id)
         if not self.entries or entry.ts >= self.times[-1]:
             self.entries.append(entry)
@@ -124,22 +132,34 @@ class GroupWindow:
             if verdict(self.aggregate, self.entries, self.start, len(self.entries)):
                 return self.entries[self.start:]
             return None
-        insort(self.entries, entry, key=lambda item: (item.ts, item.event_id))
-        self.times = [item.ts for item in self.entries]
-        found = self._scan(entry.ts, verdict)
-        self._rebuild()
+        position = bisect_right(self.entries, (entry.ts, entry.event_id), key=_order)
+        self.entries.insert(position, entry)
+        self.times.insert(position, entry.ts)
+        around = bisect_right(self.times, entry.ts + self.span) - bisect_left(self.times, entry.ts - self.span)
+        found = None if needed is not None and around < needed else self._scan(entry.ts, verdict)
+        if position >= self.start:  # the late entry falls inside the newest window
+            self.aggregate.add(entry)
+        else:
+            self.start += 1
         return found
 
     def _scan(self, moment: int, verdict: Verdict) -> list[Entry] | None:
-        """The first window [t, t + span] that contains ``moment`` and satisfies the condition."""
-        first = bisect_left(self.times, moment - self.span)
-        for index in range(first, bisect_right(self.times, moment)):
-            end = bisect_right(self.times, self.times[index] + self.span)
-            aggregate = Aggregate(self.kind)
-            for entry in self.entries[index:end]:
-                aggregate.add(entry)
-            if verdict(aggregate, self.entries, index, end):
-                return self.entries[index:end]
+        """The first window [t, t + span] that contains ``moment`` and satisfies the condition.
+
+        One sweep: as the window's start moves right, entries leave the aggregate at the left and join it at
+        the right, so a late event costs time linear in the entries around it, not quadratic.
+        """
+        times, entries = self.times, self.entries
+        aggregate = Aggregate(self.kind)
+        end = bisect_left(times, moment - self.span)
+        for index in range(end, bisect_right(times, moment)):
+            limit = times[index] + self.span
+            while end < len(times) and times[end] <= limit:
+                aggregate.add(entries[end])
+                end += 1
+            if verdict(aggregate, entries, index, end):
+                return entries[index:end]
+            aggregate.remove(entries[index])
         return None
 
     def _rebuild(self) -> None:
