@@ -17,6 +17,9 @@ class AnomalySettings(StrictModel):
     history_windows: Annotated[int, Field(ge=8)] = 288
     min_windows: Annotated[int, Field(ge=8)] = 24
     contamination: Annotated[float, Field(gt=0, le=0.5)] = 0.02
+    grace_seconds: Annotated[int, Field(ge=0, le=3600, description=(
+        "How long after a window closes it is scored, so that late lines (buffered shippers, rotated files) "
+        "are counted in it first"))] = 60
 
 
 class CorrelationSettings(StrictModel):

@@ -89,7 +89,10 @@ class TrafficAnomalyDetector:
         width = self.width
         seconds = int(width.total_seconds())
         now = self.clock()
-        end = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)  # current window excluded
+        # Only windows closed for at least the grace period: the current one and any still receiving late lines
+        # are left for a later run.
+        closed = int(now.timestamp()) - self.settings.grace_seconds
+        end = datetime.fromtimestamp(closed // seconds * seconds, UTC)
         start = end - width * self.settings.history_windows
         by_agency: dict[str, list[WindowFeatures]] = {}
         for window in self.store.window_features(EventQuery(start=start, end=end), seconds):

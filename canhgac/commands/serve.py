@@ -125,7 +125,8 @@ def run_demo(args: argparse.Namespace) -> int:
 def demo_settings(settings: Settings) -> Settings:
     """The demo shortens the anomaly windows so a flood is noticed within minutes, not hours."""
     anomaly = settings.detection.anomaly.model_copy(update={"interval_seconds": 20, "window_minutes": 1,
-                                                            "min_windows": 30, "history_windows": 120})
+                                                            "min_windows": 30, "history_windows": 120,
+                                                            "grace_seconds": 15})
     detection = settings.detection.model_copy(update={"anomaly": anomaly})
     demo = settings.model_copy(update={"detection": detection})
     demo._source = settings.source

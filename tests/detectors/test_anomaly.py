@@ -11,7 +11,7 @@ from detectors.anomaly import RULE_ID, TrafficAnomalyDetector
 from storage.base import Store
 
 START = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
-SETTINGS = AnomalySettings(window_minutes=5, min_windows=24, history_windows=288, contamination=0.02)
+SETTINGS = AnomalySettings(window_minutes=5, min_windows=24, history_windows=288, contamination=0.02, grace_seconds=60)
 
 
 def traffic(store: Store, agency: str, windows: int, *, flood_at: int | None = None, seed: int = 1) -> None:
@@ -31,8 +31,10 @@ def traffic(store: Store, agency: str, windows: int, *, flood_at: int | None = N
     store.put_events(events)
 
 
-def detector_at(store: Store, windows: int) -> TrafficAnomalyDetector:
-    return TrafficAnomalyDetector(store, SETTINGS, clock=lambda: START + timedelta(minutes=5 * windows, seconds=1))
+def detector_at(store: Store, windows: int, *, after_close: float = 61) -> TrafficAnomalyDetector:
+    """The detector as it runs ``after_close`` seconds after window number ``windows`` - 1 closed."""
+    moment = START + timedelta(minutes=5 * windows, seconds=after_close)
+    return TrafficAnomalyDetector(store, SETTINGS, clock=lambda: moment)
 
 
 def test_ordinary_traffic_raises_nothing(sqlite_store: Store) -> None:
@@ -54,6 +56,13 @@ def test_a_flood_is_reported_with_the_features_that_stand_out(sqlite_store: Stor
     assert "attack.t1498" in found.tags
     # The same window is not reported twice.
     assert detector_at(sqlite_store, 60).run() == []
+
+
+def test_a_window_is_scored_only_after_the_grace_period(sqlite_store: Store) -> None:
+    traffic(sqlite_store, "binhdinh", 60, flood_at=59)
+    assert detector_at(sqlite_store, 60, after_close=30).run() == []  # late lines may still come
+    [found] = detector_at(sqlite_store, 60, after_close=61).run()
+    assert found.first_seen == START + timedelta(minutes=5 * 59)
 
 
 def test_not_enough_history_means_no_verdict(sqlite_store: Store) -> None:
