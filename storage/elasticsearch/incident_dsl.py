@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from canhgac.model import Incident, to_utc_iso
@@ -32,14 +33,20 @@ def incident_filters(query: IncidentQuery) -> list[dict[str, Any]]:
                         ("assignee", query.assignee)):
         if value is not None:
             filters.append({"term": {name: value}})
-    if query.start is not None or query.end is not None:
-        bounds: dict[str, Any] = {}
-        if query.start is not None:
-            bounds["gte"] = to_utc_iso(query.start)
-        if query.end is not None:
-            bounds["lt"] = to_utc_iso(query.end)
-        filters.append({"range": {"last_seen": bounds}})
+    filters += time_range("last_seen", query.start, query.end)
     return filters
+
+
+def time_range(field_name: str, start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
+    """``start <= field < end`` as a filter list (empty without bounds)."""
+    if start is None and end is None:
+        return []
+    bounds: dict[str, Any] = {"format": "strict_date_optional_time"}
+    if start is not None:
+        bounds["gte"] = to_utc_iso(start)
+    if end is not None:
+        bounds["lt"] = to_utc_iso(end)
+    return [{"range": {field_name: bounds}}]
 
 
 def incident_sort(query: IncidentQuery) -> list[dict[str, Any]]:

@@ -21,9 +21,15 @@ from elasticsearch import ConnectionError as EsConnectionError
 
 from canhgac.config import ElasticsearchSettings
 from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
-from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc, to_utc_iso
+from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc
 from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
-from storage.elasticsearch.incident_dsl import incident_doc, incident_filters, incident_from_hit, incident_sort
+from storage.elasticsearch.incident_dsl import (
+    incident_doc,
+    incident_filters,
+    incident_from_hit,
+    incident_sort,
+    time_range,
+)
 from storage.elasticsearch.mappings import templates
 
 BULK_CHUNK = 2000
@@ -128,13 +134,7 @@ class ElasticsearchStore(Store):
 
     def _event_filters(self, query: EventQuery) -> list[dict[str, Any]]:
         filters = _scope("organization.id", query.agencies)
-        if query.start is not None or query.end is not None:
-            bounds: dict[str, Any] = {"format": "strict_date_optional_time"}
-            if query.start is not None:
-                bounds["gte"] = to_utc_iso(query.start)
-            if query.end is not None:
-                bounds["lt"] = to_utc_iso(query.end)
-            filters.append({"range": {"@timestamp": bounds}})
+        filters += time_range("@timestamp", query.start, query.end)
         for name, values in query.filters.items():
             filters.append({"terms": {name: list(values)}})
         if query.text is not None:
@@ -227,13 +227,7 @@ class ElasticsearchStore(Store):
 
     def search_alerts(self, query: AlertQuery) -> list[Alert]:
         filters = _scope("agency", query.agencies)
-        if query.start is not None or query.end is not None:
-            bounds: dict[str, Any] = {}
-            if query.start is not None:
-                bounds["gte"] = to_utc_iso(query.start)
-            if query.end is not None:
-                bounds["lt"] = to_utc_iso(query.end)
-            filters.append({"range": {"last_seen": bounds}})
+        filters += time_range("last_seen", query.start, query.end)
         if query.rule_id is not None:
             filters.append({"term": {"rule_id": query.rule_id}})
         if query.min_severity is not None:

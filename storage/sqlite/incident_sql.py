@@ -69,6 +69,16 @@ def incident_values(incident: Incident) -> tuple[Any, ...]:
             incident.system, incident.assignee, _ms(incident.first_seen), _ms(incident.created))
 
 
+def time_range(column: str, start: Any, end: Any, clauses: list[str], params: list[Any]) -> None:
+    """``start <= column < end`` (either bound may be ``None``), on a column of epoch milliseconds."""
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(_ms(start))
+    if end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(_ms(end))
+
+
 def _any_of(column: str, values: list[Any], clauses: list[str], params: list[Any]) -> None:
     clauses.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
     params += values
@@ -90,12 +100,7 @@ def incident_where(query: IncidentQuery) -> tuple[list[str], list[Any]]:
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    if query.start is not None:
-        clauses.append("last_seen >= ?")
-        params.append(_ms(query.start))
-    if query.end is not None:
-        clauses.append("last_seen < ?")
-        params.append(_ms(query.end))
+    time_range("last_seen", query.start, query.end, clauses, params)
     if query.after is not None:
         column = SORT_COLUMN[query.sort]
         op = "<" if query.descending else ">"

@@ -92,12 +92,7 @@ class SqliteStore(Store):
         if query.agencies is not None:
             clauses.append(f"agency IN ({','.join('?' * len(query.agencies))})" if query.agencies else "0")
             params += sorted(query.agencies)
-        if query.start is not None:
-            clauses.append("ts >= ?")
-            params.append(_ms(query.start))
-        if query.end is not None:
-            clauses.append("ts < ?")
-            params.append(_ms(query.end))
+        incident_sql.time_range("ts", query.start, query.end, clauses, params)
         for name, values in query.filters.items():
             if name == "organization.id":
                 column = "agency"
@@ -187,12 +182,7 @@ class SqliteStore(Store):
 
     def search_alerts(self, query: AlertQuery) -> list[Alert]:
         clauses, params = _scope("agency", query.agencies)
-        if query.start is not None:
-            clauses.append("last_seen >= ?")
-            params.append(_ms(query.start))
-        if query.end is not None:
-            clauses.append("last_seen < ?")
-            params.append(_ms(query.end))
+        incident_sql.time_range("last_seen", query.start, query.end, clauses, params)
         if query.rule_id is not None:
             clauses.append("rule_id = ?")
             params.append(query.rule_id)
