@@ -5,7 +5,7 @@
   "use strict";
 
   const { t, formatTime } = window.I18n;
-  const { KEY_STORAGE, $, el, setText, api } = window.Canh;
+  const { KEY_STORAGE, $, el, setText, table, api } = window.Canh;
   const REFRESH_MS = 3000;
   const MAX_EVIDENCE = 20;
   const STATES = ["new", "acknowledged", "investigating", "contained", "resolved", "closed"];
@@ -372,26 +372,6 @@
       loadDetail(d.id, true);
       refresh();
     });
-  }
-
-  function table(headers, rows) {
-    const element = el("table", null, "compact");
-    const head = el("tr");
-    for (const header of headers) head.append(el("th", header));
-    element.append(el("thead"), el("tbody"));
-    element.tHead.append(head);
-    for (const cells of rows) {
-      const row = el("tr");
-      for (const cell of cells) row.append(cell instanceof Node ? wrap(cell) : el("td", cell ?? "—"));
-      element.tBodies[0].append(row);
-    }
-    return element;
-  }
-
-  function wrap(node) {
-    const cell = el("td");
-    cell.append(node);
-    return cell;
   }
 
   function renderAlerts(alerts) {

@@ -52,5 +52,28 @@
 
   const api = (path) => request(path);
 
-  window.Canh = { KEY_STORAGE, $, el, setText, ApiError, api, request };
+  // A compact table; a cell is text (shown as is, "—" when missing) or a ready DOM node.
+  function table(headers, rows) {
+    const element = el("table", null, "compact");
+    const head = el("tr");
+    for (const header of headers) head.append(el("th", header));
+    element.append(el("thead"), el("tbody"));
+    element.tHead.append(head);
+    for (const cells of rows) {
+      const row = el("tr");
+      for (const cell of cells) {
+        if (cell instanceof Node) {
+          const td = el("td");
+          td.append(cell);
+          row.append(td);
+        } else {
+          row.append(el("td", cell ?? "—"));
+        }
+      }
+      element.tBodies[0].append(row);
+    }
+    return element;
+  }
+
+  window.Canh = { KEY_STORAGE, $, el, setText, table, ApiError, api, request };
 })();

@@ -4,7 +4,7 @@
   "use strict";
 
   const { t, formatTime } = window.I18n;
-  const { $, el, setText, api } = window.Canh;
+  const { $, el, setText, table, api } = window.Canh;
   const SEVERITIES = ["low", "medium", "high", "critical"];
   let state = { me: null, generation: 0, agency: "" };
 
@@ -16,20 +16,6 @@
 
   function percent(value) {
     return value === null || value === undefined ? "—" : `${Math.round(value * 1000) / 10}%`;
-  }
-
-  function table(headers, rows) {
-    const element = el("table", null, "compact");
-    const head = el("tr");
-    for (const header of headers) head.append(el("th", header));
-    element.append(el("thead"), el("tbody"));
-    element.tHead.append(head);
-    for (const cells of rows) {
-      const row = el("tr");
-      for (const cell of cells) row.append(el("td", cell ?? "—"));
-      element.tBodies[0].append(row);
-    }
-    return element;
   }
 
   function counts(box, items) {
