@@ -48,16 +48,6 @@ class Directory:
         self._subtrees[agency_id] = result
         return result
 
-    def ancestors(self, agency_id: str) -> list[str]:
-        chain = []
-        node = self.agency(agency_id)
-        while True:
-            up = node.merged_into or node.parent
-            if up is None:
-                return chain
-            chain.append(up)
-            node = self.agencies[up]
-
     def system(self, system_id: str) -> MonitoredSystem:
         try:
             return self.systems[system_id]
