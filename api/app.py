@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
-
-import canhgac
-from api.headers import SecurityHeaders
-from api.problems import install_problem_handlers
-from api.routes import (
+from canhgac.api.headers import SecurityHeaders
+from canhgac.api.problems import install_problem_handlers
+from canhgac.api.routes import (
     admin,
     alerts,
     audit,
@@ -27,13 +22,17 @@ from api.routes import (
     sources,
     suppressions,
 )
-from api.routes import directory as directory_routes
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from canhgac.model import utcnow
-from dashboards import WEB_DIR
-from incidents.service import IncidentService
-from storage.base import Store
+from canhgac.api.routes import directory as directory_routes
+from canhgac.core import VERSION
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.core.model import utcnow
+from canhgac.dashboards import WEB_DIR
+from canhgac.incidents.service import IncidentService
+from canhgac.storage.base import Store
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 API_PREFIX = "/api/v1"
 #: Routers under /api/v1, in the order the OpenAPI document lists them; add new domains here.
@@ -46,7 +45,7 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
                clock: Callable[[], datetime] = utcnow) -> FastAPI:
     app = FastAPI(
         title="Canh Gác",
-        version=canhgac.__version__,
+        version=VERSION,
         description="Security operations centre for Vietnam's e-government. Errors are problem details "
                     "(RFC 9457); every list is limited to the caller's agency subtree.",
         openapi_url=f"{API_PREFIX}/openapi.json",

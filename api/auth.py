@@ -9,15 +9,14 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
+from canhgac.api.deps import DirectoryDep, SettingsDep, StoreDep
+from canhgac.api.oidc import OidcError, verify_token
+from canhgac.core.config import Role, Settings
+from canhgac.core.directory import Directory
+from canhgac.storage.base import Store
 from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
-
-from api.deps import DirectoryDep, SettingsDep, StoreDep
-from api.oidc import OidcError, verify_token
-from canhgac.config import Role, Settings
-from canhgac.directory import Directory
-from storage.base import Store
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
 _bearer = HTTPBearer(auto_error=False, description="The API key, or an OIDC access token, as a bearer token")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from canhgac.config import Role
-from canhgac.model import (
+from canhgac.core.config import Role
+from canhgac.core.model import (
     BreachDetails,
     FilingKind,
     IncidentCategory,
@@ -17,6 +15,7 @@ from canhgac.model import (
     Severity,
     TaskState,
 )
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Text = Annotated[str, Field(max_length=10_000)]
 Title = Annotated[str, Field(min_length=1, max_length=300)]

@@ -11,9 +11,8 @@ import binascii
 from typing import Any
 
 import orjson
+from canhgac.api.problems import InvalidParameter
 from fastapi import Request, Response
-
-from api.problems import InvalidParameter
 
 
 def encode(payload: dict[str, Any]) -> str:

@@ -9,12 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.incidents.service import IncidentService
+from canhgac.storage.base import Store
 from fastapi import Depends, Request
-
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from incidents.service import IncidentService
-from storage.base import Store
 
 
 async def get_settings(request: Request) -> Settings:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from canhgac.core.model import Incident
 from fastapi import Header, HTTPException, Response
-
-from canhgac.model import Incident
 
 
 async def expected_version(if_match: Annotated[str | None, Header(

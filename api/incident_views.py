@@ -6,14 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import Depends
-from pydantic import BaseModel, Field
-
-from api.deps import ClockDep, DirectoryDep, SettingsDep
-from api.schemas import AlertOut, AuditEntryOut
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from canhgac.model import (
+from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep
+from canhgac.api.schemas import AlertOut, AuditEntryOut
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.core.model import (
     BreachDetails,
     Comment,
     Filing,
@@ -27,8 +24,10 @@ from canhgac.model import (
     StateChange,
     Task,
 )
-from incidents.clocks import Clock, ClockKind, ClockStatus, clocks, time_to_acknowledge, time_to_resolve
-from incidents.serious import SeriousAssessment, assess
+from canhgac.incidents.clocks import Clock, ClockKind, ClockStatus, clocks, time_to_acknowledge, time_to_resolve
+from canhgac.incidents.serious import SeriousAssessment, assess
+from fastapi import Depends
+from pydantic import BaseModel, Field
 
 
 class ClockOut(BaseModel):

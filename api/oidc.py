@@ -8,9 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import jwt
-
-from canhgac.config import Settings
-from canhgac.config_incidents import Oidc
+from canhgac.core.config import Settings
+from canhgac.core.config_incidents import Oidc
 
 
 class OidcError(Exception):

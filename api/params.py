@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import DirectoryDep
+from canhgac.api.problems import InvalidParameter
+from canhgac.core.errors import NotFound
 from fastapi import Depends, Path, Query
-
-from api.auth import CurrentPrincipal
-from api.deps import DirectoryDep
-from api.problems import InvalidParameter
-from canhgac.errors import NotFound
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many results")]
 # 128 characters stay within Elasticsearch's 512-byte limit on document ids, whatever the encoding.

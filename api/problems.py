@@ -6,14 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from canhgac.core.errors import NotFound, StoreUnavailable, VersionConflict
+from canhgac.incidents.models import InvalidChange
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
-from incidents.models import InvalidChange
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from canhgac.core.config import AgencyLevel, MonitoredSystem, Role, SystemKind
+from canhgac.core.model import Alert, AuditEntry, Severity
 from pydantic import BaseModel, Field
-
-from canhgac.config import AgencyLevel, MonitoredSystem, Role, SystemKind
-from canhgac.model import Alert, AuditEntry, Severity
 
 
 class Health(BaseModel):

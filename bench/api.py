@@ -26,9 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from canhgac.config import Agency, AgencyLevel, ApiKey, Role, Settings
-from canhgac.model import Incident, IncidentState, Severity, StateChange
-from storage.sqlite import SqliteStore
+from canhgac.core.config import Agency, AgencyLevel, ApiKey, Role, Settings
+from canhgac.core.model import Incident, IncidentState, Severity, StateChange
+from canhgac.storage.sqlite import SqliteStore
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 STATES = [IncidentState.new, IncidentState.acknowledged, IncidentState.investigating, IncidentState.contained,
@@ -64,8 +64,7 @@ def populate(store: SqliteStore, settings: Settings, count: int) -> None:
 
 def serve(db: str, agencies: int, port: int) -> None:
     import uvicorn
-
-    from api import create_app
+    from canhgac.api import create_app
 
     settings = make_settings(agencies)
     app = create_app(settings, SqliteStore(db))

@@ -29,15 +29,16 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from canhgac.config import load_settings
-from canhgac.model import utcnow
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.collectors.parsers.combined import LINE
+from canhgac.collectors.parsers.fortigate import PAIR
+from canhgac.collectors.parsers.syslog import BSD
+from canhgac.collectors.raw import RawLine
+from canhgac.core.config import load_settings
+from canhgac.core.model import utcnow
+
 from canhgac.simulator import Portal, TrafficSimulator
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from collectors.parsers.combined import LINE
-from collectors.parsers.fortigate import PAIR
-from collectors.parsers.syslog import BSD
-from collectors.raw import RawLine
 
 
 def make_log(path: Path, count: int) -> None:

@@ -28,12 +28,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from canhgac.model import Event, utcnow
+from canhgac.collectors.file import FileReader
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.core.model import Event, utcnow
+from canhgac.detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
+
 from canhgac.simulator import Portal, TrafficSimulator
-from collectors.file import FileReader
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
 
 VARIANT_NAMESPACE = uuid.UUID("6f1c0d52-3c9e-4f59-9d0a-1f8e5b7c2a40")
 
@@ -121,8 +122,7 @@ AZUMA_UNSUPPORTED = re.compile(r"\|(re|cidr|fieldref|expand|minute|hour|day|week
 
 def azuma_rules(rules: list[CompiledRule]) -> list[tuple[CompiledRule, Any]]:
     from azuma import Rule
-
-    from detectors.sigma.fieldmap import ecs_field
+    from canhgac.detectors.sigma.fieldmap import ecs_field
 
     found = []
     for rule in rules:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from canhgac import __version__
-from canhgac.errors import CanhGacError, ConfigError, ConfigErrors, NotFound, UnknownFormat
-from canhgac.i18n import cli_language
-from canhgac.text import message
+from canhgac.core.errors import CanhGacError, ConfigError, ConfigErrors, NotFound, UnknownFormat
+from canhgac.core.i18n import cli_language
+from canhgac.core.text import message
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,17 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from canhgac.errors import RuleError
-from canhgac.model import Alert, DeadLetter, Event
-from collectors.lines import DecodeStats, Origin
-from collectors.service import Collection
-from detectors.engine import DetectionEngine
-from incidents.service import IncidentChange, IncidentService
-from notifications import Notifier, build_notifier
-from storage import open_store
-from storage.base import Store
+from canhgac.collectors.lines import DecodeStats, Origin
+from canhgac.collectors.service import Collection
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.core.errors import RuleError
+from canhgac.core.model import Alert, DeadLetter, Event
+from canhgac.detectors.engine import DetectionEngine
+from canhgac.incidents.service import IncidentChange, IncidentService
+from canhgac.notifications import Notifier, build_notifier
+from canhgac.storage import open_store
+from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 

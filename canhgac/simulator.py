@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from canhgac.model import utcnow
-from canhgac.timeutil import VIETNAM
+from canhgac.core.model import utcnow
+from canhgac.core.timeutil import VIETNAM
 
 SEARCHES = ["đăng ký khai sinh", "cấp đổi giấy phép lái xe", "đăng ký hộ kinh doanh", "chứng thực bản sao",
             "cấp phiếu lý lịch tư pháp", "đăng ký thường trú", "cấp giấy chứng nhận quyền sử dụng đất",

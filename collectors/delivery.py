@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from canhgac.model import DeadLetter, Event
-from collectors.spool import Spool
-from storage.base import Store
+from canhgac.collectors.spool import Spool
+from canhgac.core.model import DeadLetter, Event
+from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 Process = Callable[[Sequence[Event], Sequence[DeadLetter]], Any]

@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from canhgac.model import Event
+from canhgac.core.model import Event
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 SystemLookup = Callable[[str], Any]  # returns a MonitoredSystem (``.id``, ``.agency``) or None
@@ -23,7 +23,7 @@ class Enricher:
 
     @classmethod
     def of(cls, directory: Any, trusted_proxies: Sequence[IPNetwork] = ()) -> Enricher:
-        """From a ``canhgac.directory.Directory``."""
+        """From a ``canhgac.core.directory.Directory``."""
         return cls(trusted_proxies, system_for_host=directory.system_for_host, system_for_ip=directory.system_for_ip)
 
     def is_trusted(self, address: str) -> bool:

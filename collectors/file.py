@@ -8,8 +8,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from collectors.lines import MAX_LINE_BYTES, RawLine
-from collectors.rotation import HEAD_BYTES, is_compressed
+from canhgac.collectors.lines import MAX_LINE_BYTES, RawLine
+from canhgac.collectors.rotation import HEAD_BYTES, is_compressed
 
 CHUNK = 1 << 20
 #: A line longer than this is cut here and the rest skipped, so one endless line cannot exhaust memory.

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from canhgac.errors import ParseError
-from canhgac.model import DeadLetter, Event, to_utc_iso, utcnow
-from collectors.enrich import Enricher
-from collectors.parsers import Parser
-from collectors.parsers.base import StatefulParser
-from collectors.raw import RawLine
+from canhgac.collectors.enrich import Enricher
+from canhgac.collectors.parsers import Parser
+from canhgac.collectors.parsers.base import StatefulParser
+from canhgac.collectors.raw import RawLine
+from canhgac.core.errors import ParseError
+from canhgac.core.model import DeadLetter, Event, to_utc_iso, utcnow
 
 __all__ = ["MAX_LINE_BYTES", "DecodeStats", "LineDecoder", "Origin", "RawLine"]
 MAX_LINE_BYTES = 64 * 1024

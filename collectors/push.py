@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from canhgac.config import HttpLogSource, MonitoredSystem
-from collectors.delivery import Batch
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import Parser
-from collectors.parsers.jsonlines import JsonLinesParser
-from collectors.parsers.modsecurity import ModSecurityParser
-from collectors.raw import RawLine
+from canhgac.collectors.context import SourceContext
+from canhgac.collectors.delivery import Batch
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import Parser
+from canhgac.collectors.parsers.jsonlines import JsonLinesParser
+from canhgac.collectors.parsers.modsecurity import ModSecurityParser
+from canhgac.collectors.raw import RawLine
+from canhgac.core.config import HttpLogSource, MonitoredSystem
 
 DOCUMENT_PARSERS = (JsonLinesParser, ModSecurityParser)  # parsers that read the pushed JSON document itself
 
@@ -53,7 +53,7 @@ class BulkResult:
 
 
 class PushSources:
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: SourceContext) -> None:
         self.collection = collection
         self.targets: list[tuple[str, PushTarget]] = []
         for system, source in collection.http_sources():

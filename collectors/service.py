@@ -10,25 +10,23 @@ import threading
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from canhgac.config import FileLogSource, HttpLogSource, MonitoredSystem, Settings, SyslogLogSource, home_dir
-from canhgac.directory import Directory
-from canhgac.errors import ConfigError
-from collectors.delivery import Batch, Delivery, Process
-from collectors.enrich import Enricher
-from collectors.file import FileReader, file_identity
-from collectors.lines import DecodeStats, LineDecoder, Origin
-from collectors.parsers import Parser, ParserOptions, get_parser, known_formats
-from collectors.parsers.times import zone_named
-from collectors.rotation import live_name
-from collectors.spool import Spool
-from collectors.status import StatusBoard
-from collectors.tail import FileSource, FileTailer
-from storage.base import Store
-
-if TYPE_CHECKING:
-    from collectors.push import PushSources
+from canhgac.collectors.delivery import Batch, Delivery, Process
+from canhgac.collectors.enrich import Enricher
+from canhgac.collectors.file import FileReader, file_identity
+from canhgac.collectors.lines import DecodeStats, LineDecoder, Origin
+from canhgac.collectors.parsers import Parser, ParserOptions, get_parser, known_formats
+from canhgac.collectors.parsers.times import zone_named
+from canhgac.collectors.push import PushSources
+from canhgac.collectors.rotation import live_name
+from canhgac.collectors.spool import Spool
+from canhgac.collectors.status import StatusBoard
+from canhgac.collectors.syslog import SyslogServer
+from canhgac.collectors.tail import FileSource, FileTailer
+from canhgac.core.config import FileLogSource, HttpLogSource, MonitoredSystem, Settings, SyslogLogSource, home_dir
+from canhgac.core.directory import Directory
+from canhgac.core.errors import ConfigError
+from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +168,10 @@ class Collection:
     @cached_property
     def push(self) -> PushSources:
         """The HTTP push sources (``type: http`` log sources), for ``api/routes/ingest.py``."""
-        from collectors.push import PushSources
-
         return PushSources(self)
 
     def run(self, stop: threading.Event, extra_sources: list[FileSource] | None = None) -> list[threading.Thread]:
         """Start the tails, the listeners, spool replay and status saving; threads end when ``stop`` is set."""
-        from collectors.syslog import SyslogServer
-
         tail = self.settings.collection.tail
         sources = self.file_sources() + list(extra_sources or [])
         tailer = FileTailer(sources, self.store, self.delivery, poll_seconds=tail.poll_seconds)

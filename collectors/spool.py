@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from canhgac.errors import CanhGacError
+from canhgac.core.errors import CanhGacError
 
 _HEADER = struct.Struct("<II")  # payload length, crc32 of the payload
 _SEGMENT = "{:08d}.seg"

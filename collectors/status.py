@@ -11,8 +11,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from canhgac.model import parse_utc, to_utc_iso, utcnow
-from storage.base import Store
+from canhgac.core.model import parse_utc, to_utc_iso, utcnow
+from canhgac.storage.base import Store
 
 STATE_PREFIX = "source-status:"
 RATE_WINDOW = 60.0
@@ -160,8 +160,8 @@ def saved_statuses(store: Store) -> list[SourceStatus]:
 
 def _file_lag(status: SourceStatus, store: Store) -> None:
     """Bytes of the live file past the committed checkpoint, measured now."""
-    from collectors.file import file_identity
-    from collectors.rotation import file_size
+    from canhgac.collectors.file import file_identity
+    from canhgac.collectors.rotation import file_size
 
     checkpoint = store.get_state("file:" + status.path) or {}
     size = file_size(status.path)

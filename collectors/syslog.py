@@ -16,15 +16,12 @@ import socket
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING
 
-from canhgac.config_collection import SyslogInput
-from collectors.delivery import Batch
-from collectors.lines import LineDecoder, Origin
-from collectors.raw import RawLine
-
-if TYPE_CHECKING:
-    from collectors.service import Collection
+from canhgac.collectors.context import SourceContext
+from canhgac.collectors.delivery import Batch
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.raw import RawLine
+from canhgac.core.config_collection import SyslogInput
 
 log = logging.getLogger(__name__)
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)  # Linux; Python does not name it
@@ -35,7 +32,7 @@ UDP_LINGER = 0.05  # how long a UDP batch may wait to fill up
 
 
 class SyslogServer:
-    def __init__(self, listener: SyslogInput, collection: Collection) -> None:
+    def __init__(self, listener: SyslogInput, collection: SourceContext) -> None:
         self.listener = listener
         self.collection = collection
         self.board = collection.board

@@ -16,19 +16,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from collectors.delivery import Batch, Delivery
-from collectors.file import FileReader, file_identity
-from collectors.lines import LineDecoder
-from collectors.raw import RawLine
-from collectors.rotation import (
+from canhgac.collectors.delivery import Batch, Delivery
+from canhgac.collectors.file import FileReader, file_identity
+from canhgac.collectors.lines import LineDecoder
+from canhgac.collectors.raw import RawLine
+from canhgac.collectors.rotation import (
     HEAD_BYTES,
     find_by_head,
     head_digest,
     matches_head,
     rotated_siblings,
 )
-from collectors.status import StatusBoard
-from storage.base import Store
+from canhgac.collectors.status import StatusBoard
+from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from canhgac.core.config import AnomalySettings
+from canhgac.core.model import Alert, Severity, stable_id, to_utc_iso, utcnow
+from canhgac.storage.base import EventQuery, Store, WindowFeatures
 from sklearn.ensemble import IsolationForest
-
-from canhgac.config import AnomalySettings
-from canhgac.model import Alert, Severity, stable_id, to_utc_iso, utcnow
-from storage.base import EventQuery, Store, WindowFeatures
 
 RULE_ID = "canhgac-anomaly-traffic"
 RULE_TITLE = "Lưu lượng truy cập bất thường"

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from canhgac.config_detection import DetectionSettings
-from canhgac.errors import RuleError
-from canhgac.model import Alert, Event
-from detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
-from detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
-from detectors.sigma.loader import RULE_SUFFIXES
-from detectors.sigma.parse import ParseOptions
-from storage.base import Store
+from canhgac.core.config_detection import DetectionSettings
+from canhgac.core.errors import RuleError
+from canhgac.core.model import Alert, Event
+from canhgac.detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
+from canhgac.detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.loader import RULE_SUFFIXES
+from canhgac.detectors.sigma.parse import ParseOptions
+from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 STATE_PREFIX = "correlation:"

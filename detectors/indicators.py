@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canhgac.config_detection import IndicatorList
-from canhgac.errors import RuleError
-from canhgac.model import Alert, Event, parse_utc, stable_id
+from canhgac.core.config_detection import IndicatorList
+from canhgac.core.errors import RuleError
+from canhgac.core.model import Alert, Event, parse_utc, stable_id
 
 DETECTOR = "indicator"
 IP_FIELDS = ("source.ip", "destination.ip", "client.ip")

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable, Sequence
 
 from apscheduler.schedulers.background import BackgroundScheduler
-
-from canhgac.model import Alert
-from detectors.anomaly import TrafficAnomalyDetector
+from canhgac.core.model import Alert
+from canhgac.detectors.anomaly import TrafficAnomalyDetector
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from canhgac.config import Settings
-from canhgac.model import FilingKind, Incident, IncidentCategory
-from incidents.models import acknowledged_at, closed_at
+from canhgac.core.config import Settings
+from canhgac.core.model import FilingKind, Incident, IncidentCategory
+from canhgac.incidents.models import acknowledged_at, closed_at
 
 
 class ClockKind(StrEnum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from canhgac.directory import Directory
-from canhgac.model import Alert, Suppression
+from canhgac.core.directory import Directory
+from canhgac.core.model import Alert, Suppression
 
 _TECHNIQUE = re.compile(r"^t\d{4}(\.\d{3})?$")
 _TACTIC = re.compile(r"^[a-z]+(_[a-z]+)*$")

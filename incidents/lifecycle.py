@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from canhgac.model import (
+from canhgac.core.model import (
     BreachDetails,
     Comment,
     Filing,
@@ -24,7 +24,7 @@ from canhgac.model import (
     Task,
     TaskState,
 )
-from incidents.models import CLOSED_STATES, InvalidChange
+from canhgac.incidents.models import CLOSED_STATES, InvalidChange
 
 S = IncidentState
 #: Where each state may go by a plain transition; leaving resolved or closed is a reopen.

@@ -1,12 +1,12 @@
-"""What the incident service hands out and takes in, apart from the stored model (``canhgac.model``)."""
+"""What the incident service hands out and takes in, apart from the stored model (``canhgac.core.model``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from canhgac.errors import CanhGacError
-from canhgac.model import Alert, Incident, IncidentState
+from canhgac.core.errors import CanhGacError
+from canhgac.core.model import Alert, Incident, IncidentState
 
 CLOSED_STATES = frozenset({IncidentState.resolved, IncidentState.closed})
 SYSTEM_ACTOR = "canhgac"

@@ -8,15 +8,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from canhgac.core.directory import Directory
+from canhgac.core.model import Alert, Severity
+from canhgac.core.timeutil import VIETNAM
+from canhgac.incidents.grouping import attack_from_tags
+from canhgac.incidents.models import closed_at
+from canhgac.incidents.posture import Count, iter_incidents
+from canhgac.storage.base import AlertCursor, AlertQuery, IncidentQuery, Store
 from pydantic import BaseModel
-
-from canhgac.directory import Directory
-from canhgac.model import Alert, Severity
-from canhgac.timeutil import VIETNAM
-from incidents.grouping import attack_from_tags
-from incidents.models import closed_at
-from incidents.posture import Count, iter_incidents
-from storage.base import AlertCursor, AlertQuery, IncidentQuery, Store
 
 Period = Literal["daily", "weekly"]
 MAX_ALERTS = 50_000

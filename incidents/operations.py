@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from canhgac.errors import NotFound, VersionConflict
-from canhgac.model import (
+from canhgac.core.errors import NotFound, VersionConflict
+from canhgac.core.model import (
     Incident,
     IncidentCategory,
     IncidentState,
@@ -15,9 +15,9 @@ from canhgac.model import (
     StateChange,
     Suppression,
 )
-from incidents.lifecycle import short_id
-from incidents.models import InvalidChange
-from incidents.service import KEPT_ALERT_IDS, IncidentService, audit_diff
+from canhgac.incidents.lifecycle import short_id
+from canhgac.incidents.models import InvalidChange
+from canhgac.incidents.service import KEPT_ALERT_IDS, IncidentService, audit_diff
 
 
 def visible_systems(service: IncidentService, scope: frozenset[str] | None) -> frozenset[str]:

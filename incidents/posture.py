@@ -14,16 +14,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from canhgac.core.config import AgencyLevel
+from canhgac.core.directory import Directory
+from canhgac.core.model import OPEN_STATES, Incident, IncidentState, Severity
+from canhgac.core.timeutil import VIETNAM
+from canhgac.incidents.clocks import LEGAL_KINDS, Clock, ClockKind, clocks, time_to_acknowledge, time_to_resolve
+from canhgac.incidents.models import closed_at
+from canhgac.incidents.serious import assess
+from canhgac.storage.base import IncidentCursor, IncidentQuery, Store
 from pydantic import BaseModel
-
-from canhgac.config import AgencyLevel
-from canhgac.directory import Directory
-from canhgac.model import OPEN_STATES, Incident, IncidentState, Severity
-from canhgac.timeutil import VIETNAM
-from incidents.clocks import LEGAL_KINDS, Clock, ClockKind, clocks, time_to_acknowledge, time_to_resolve
-from incidents.models import closed_at
-from incidents.serious import assess
-from storage.base import IncidentCursor, IncidentQuery, Store
 
 WEIGHTS = {Severity.low: 1, Severity.medium: 3, Severity.high: 6, Severity.critical: 10}
 PAGE = 1000

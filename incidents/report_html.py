@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from canhgac.i18n import term
-from canhgac.timeutil import local_display
-from incidents.monitoring import MonitoringReport
-from incidents.posture import Count
-from incidents.reports import BreachNotice, IncidentNotice
+from canhgac.core.i18n import term
+from canhgac.core.timeutil import local_display
+from canhgac.incidents.monitoring import MonitoringReport
+from canhgac.incidents.posture import Count
+from canhgac.incidents.reports import BreachNotice, IncidentNotice
 
 Rows = Sequence[tuple[str, object]]
 CATEGORY_VI = {

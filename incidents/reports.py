@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.core.model import FilingKind, Incident, ObservableType
+from canhgac.incidents.clocks import due_for_filing
+from canhgac.incidents.serious import assess
 from pydantic import BaseModel
-
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from canhgac.model import FilingKind, Incident, ObservableType
-from incidents.clocks import due_for_filing
-from incidents.serious import assess
 
 
 class Reporter(BaseModel):

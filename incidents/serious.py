@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from canhgac.model import Incident, SeriousOverride
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.core.model import Incident, SeriousOverride
 
 
 @dataclass(frozen=True)

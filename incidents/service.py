@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from canhgac.directory import Directory
-from canhgac.errors import NotFound, VersionConflict
-from canhgac.model import (
+from canhgac.core.directory import Directory
+from canhgac.core.errors import NotFound, VersionConflict
+from canhgac.core.model import (
     OPEN_STATES,
     Alert,
     AuditEntry,
@@ -25,10 +25,10 @@ from canhgac.model import (
     stable_id,
     utcnow,
 )
-from canhgac.timeutil import VIETNAM
-from incidents.grouping import attack_from_tags, fingerprint, suppressed_by
-from incidents.models import CLOSED_STATES, SYSTEM_ACTOR, IncidentChange, closed_at
-from storage.base import IncidentQuery, Store
+from canhgac.core.timeutil import VIETNAM
+from canhgac.incidents.grouping import attack_from_tags, fingerprint, suppressed_by
+from canhgac.incidents.models import CLOSED_STATES, SYSTEM_ACTOR, IncidentChange, closed_at
+from canhgac.storage.base import IncidentQuery, Store
 
 __all__ = ["SYSTEM_ACTOR", "IncidentChange", "IncidentService", "incident_number"]
 #: How many alert ids an incident lists; ``alert_count`` keeps the full count.

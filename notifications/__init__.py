@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from notifications.base import Notifier, NullNotifier, RecordingNotifier
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.notifications.base import Notifier, NullNotifier, RecordingNotifier
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def build_notifier(settings: Settings, directory: Directory) -> Notifier:
     token = os.environ.get(slack.token_env)
     if not token:
         return NullNotifier(f"Slack skipped: environment variable {slack.token_env} is not set")
-    from notifications.slack import SlackNotifier, slack_client
+    from canhgac.notifications.slack import SlackNotifier, slack_client
 
     return SlackNotifier(slack_client(slack, token), settings.notifications, directory)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from incidents.service import IncidentChange
+from canhgac.incidents.service import IncidentChange
 
 
 class Notifier(ABC):

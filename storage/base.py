@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from canhgac.model import (
+from canhgac.core.model import (
     Alert,
     ApiKeyRecord,
     AuditEntry,

@@ -10,12 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from canhgac.config import Settings, load_settings
-from storage.base import Store
+from canhgac.core.config import EXAMPLE_CONFIG, Settings, load_settings
+from canhgac.storage.base import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = ROOT / "config" / "example.yaml"
 REAL_ES_URL = os.environ.get("CANHGAC_TEST_ES_URL")
 
 _backend_results: Counter[tuple[str, str]] = Counter()
@@ -53,7 +51,7 @@ def es_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def elasticsearch_store(es_url: str) -> Iterator[Store]:
-    from storage.elasticsearch import ElasticsearchStore
+    from canhgac.storage.elasticsearch import ElasticsearchStore
 
     prefix = f"cgtest-{uuid.uuid4().hex[:10]}" if REAL_ES_URL else "canhgac"
     client = es_client(es_url)
@@ -68,7 +66,7 @@ def elasticsearch_store(es_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    from storage.sqlite import SqliteStore
+    from canhgac.storage.sqlite import SqliteStore
 
     store = SqliteStore(tmp_path / "store" / "canhgac.db")
     yield store

@@ -8,18 +8,17 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.bodies import ApiKeyIn
+from canhgac.api.deps import ServiceDep, SettingsDep, StoreDep
+from canhgac.api.params import ObjectId
+from canhgac.api.problems import problem_responses
+from canhgac.core.config import Role
+from canhgac.core.errors import NotFound
+from canhgac.core.model import ApiKeyRecord
+from canhgac.incidents.models import InvalidChange
 from fastapi import APIRouter
 from pydantic import BaseModel
-
-from api.auth import CurrentPrincipal
-from api.bodies import ApiKeyIn
-from api.deps import ServiceDep, SettingsDep, StoreDep
-from api.params import ObjectId
-from api.problems import problem_responses
-from canhgac.config import Role
-from canhgac.errors import NotFound
-from canhgac.model import ApiKeyRecord
-from incidents.models import InvalidChange
 
 router = APIRouter(tags=["users and API keys"], responses=problem_responses(401, 403, 422, 503))
 READERS = (Role.soc_admin, Role.auditor)

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from canhgac.api.cursor import decode, encode, link_next
+from canhgac.api.deps import StoreDep
+from canhgac.api.params import Limit, RequestedScope
+from canhgac.api.problems import InvalidParameter, problem_responses
+from canhgac.api.schemas import AlertOut
+from canhgac.core.model import Severity, parse_utc, to_utc_iso
+from canhgac.storage.base import AlertCursor, AlertQuery
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, TypeAdapter
-
-from api.cursor import decode, encode, link_next
-from api.deps import StoreDep
-from api.params import Limit, RequestedScope
-from api.problems import InvalidParameter, problem_responses
-from api.schemas import AlertOut
-from canhgac.model import Severity, parse_utc, to_utc_iso
-from storage.base import AlertCursor, AlertQuery
 
 router = APIRouter(tags=["alerts"], responses=problem_responses(401, 404, 422, 503))
 _LIST = TypeAdapter(list[AlertOut])

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import StoreDep
+from canhgac.api.params import Limit
+from canhgac.api.problems import problem_responses
+from canhgac.api.schemas import AuditEntryOut
 from fastapi import APIRouter, Query
-
-from api.auth import CurrentPrincipal
-from api.deps import StoreDep
-from api.params import Limit
-from api.problems import problem_responses
-from api.schemas import AuditEntryOut
 
 router = APIRouter(tags=["audit"], responses=problem_responses(401, 422, 503))
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import DirectoryDep
+from canhgac.api.problems import problem_responses
+from canhgac.api.schemas import AgencyOut, Me, SystemOut
 from fastapi import APIRouter
-
-from api.auth import CurrentPrincipal
-from api.deps import DirectoryDep
-from api.problems import problem_responses
-from api.schemas import AgencyOut, Me, SystemOut
 
 router = APIRouter(tags=["directory"], responses=problem_responses(401))
 

@@ -6,16 +6,15 @@ import re
 from typing import Annotated, Any
 
 import orjson
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.cursor import decode, encode, link_next
+from canhgac.api.deps import StoreDep
+from canhgac.api.params import Limit, ObjectId, RequestedScope
+from canhgac.api.problems import InvalidParameter, problem_responses
+from canhgac.core.errors import NotFound
+from canhgac.storage.base import EventCursor, EventQuery
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
-
-from api.auth import CurrentPrincipal
-from api.cursor import decode, encode, link_next
-from api.deps import StoreDep
-from api.params import Limit, ObjectId, RequestedScope
-from api.problems import InvalidParameter, problem_responses
-from canhgac.errors import NotFound
-from storage.base import EventCursor, EventQuery
 
 router = APIRouter(tags=["events"], responses=problem_responses(401, 404, 422, 503))
 FIELD_NAME = re.compile(r"^[A-Za-z@][A-Za-z0-9_.@-]{0,99}$")

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+from canhgac.api.deps import StoreDep
+from canhgac.api.schemas import Health
 from fastapi import APIRouter
-
-from api.deps import StoreDep
-from api.schemas import Health
 
 router = APIRouter(tags=["health"])
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
-
-from api.auth import CurrentPrincipal
-from api.bodies import (
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.bodies import (
     CommentIn,
     FilingIn,
     MergeIn,
@@ -21,16 +19,17 @@ from api.bodies import (
     TaskPatch,
     TransitionIn,
 )
-from api.deps import ServiceDep
-from api.etag import expected_version, set_etag
-from api.incident_views import IncidentView, PresenterDep
-from api.params import ObjectId
-from api.problems import problem_responses
-from canhgac.model import Incident
-from incidents import lifecycle
-from incidents.clocks import due_for_filing
-from incidents.operations import merge, split
-from incidents.service import IncidentService
+from canhgac.api.deps import ServiceDep
+from canhgac.api.etag import expected_version, set_etag
+from canhgac.api.incident_views import IncidentView, PresenterDep
+from canhgac.api.params import ObjectId
+from canhgac.api.problems import problem_responses
+from canhgac.core.model import Incident
+from canhgac.incidents import lifecycle
+from canhgac.incidents.clocks import due_for_filing
+from canhgac.incidents.operations import merge, split
+from canhgac.incidents.service import IncidentService
+from fastapi import APIRouter, Depends, Path, Response
 
 router = APIRouter(tags=["incident lifecycle"], responses=problem_responses(401, 403, 404, 412, 422, 428, 503))
 IfMatch = Annotated[str, Depends(expected_version)]

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.bodies import NOT_NULL, IncidentCreate, IncidentPatch
+from canhgac.api.cursor import decode, encode, link_next
+from canhgac.api.deps import ServiceDep, StoreDep
+from canhgac.api.etag import expected_version, set_etag
+from canhgac.api.incident_views import IncidentDetail, IncidentOut, IncidentView, PresenterDep
+from canhgac.api.params import ObjectId, RequestedScope
+from canhgac.api.problems import InvalidParameter, problem_responses
+from canhgac.api.schemas import AlertOut, AuditEntryOut
+from canhgac.core.errors import NotFound
+from canhgac.core.model import Alert, Incident, IncidentState, Severity
+from canhgac.incidents import lifecycle
+from canhgac.incidents.models import InvalidChange
+from canhgac.incidents.operations import create_manual, visible_systems
+from canhgac.storage.base import IncidentCursor, IncidentQuery, Store
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
-
-from api.auth import CurrentPrincipal
-from api.bodies import NOT_NULL, IncidentCreate, IncidentPatch
-from api.cursor import decode, encode, link_next
-from api.deps import ServiceDep, StoreDep
-from api.etag import expected_version, set_etag
-from api.incident_views import IncidentDetail, IncidentOut, IncidentView, PresenterDep
-from api.params import ObjectId, RequestedScope
-from api.problems import InvalidParameter, problem_responses
-from api.schemas import AlertOut, AuditEntryOut
-from canhgac.errors import NotFound
-from canhgac.model import Alert, Incident, IncidentState, Severity
-from incidents import lifecycle
-from incidents.models import InvalidChange
-from incidents.operations import create_manual, visible_systems
-from storage.base import IncidentCursor, IncidentQuery, Store
 
 router = APIRouter(tags=["incidents"], responses=problem_responses(401, 422, 503))
 WRITE_PROBLEMS = problem_responses(403, 404, 412, 428)

@@ -9,13 +9,12 @@ import base64
 import binascii
 from typing import Annotated, Any
 
+from canhgac.api.problems import problem, problem_responses
+from canhgac.collectors.push import BodyTooLarge, PushTarget, decompress
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-
-from api.problems import problem, problem_responses
-from collectors.push import BodyTooLarge, PushTarget, decompress
 
 router = APIRouter(tags=["ingest"])
 ES_PREFIX = "/ingest/es"

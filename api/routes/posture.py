@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep, StoreDep
+from canhgac.api.params import RequestedScope
+from canhgac.api.problems import problem_responses
+from canhgac.core.config import AgencyLevel
+from canhgac.incidents.posture import Posture, Ranking, load, posture, ranking
 from fastapi import APIRouter, Query
-
-from api.auth import CurrentPrincipal
-from api.deps import ClockDep, DirectoryDep, SettingsDep, StoreDep
-from api.params import RequestedScope
-from api.problems import problem_responses
-from canhgac.config import AgencyLevel
-from incidents.posture import Posture, Ranking, load, posture, ranking
 
 router = APIRouter(tags=["posture"], responses=problem_responses(401, 404, 422, 503))
 Days = Annotated[int | None, Query(ge=1, le=366, description="The period, in days (default: configured)")]

@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import ClockDep, DirectoryDep, ServiceDep, StoreDep
+from canhgac.api.params import ObjectId, RequestedScope
+from canhgac.api.problems import problem_responses
+from canhgac.core.timeutil import VIETNAM
+from canhgac.incidents.monitoring import MonitoringReport, Period, monitoring_report
+from canhgac.incidents.report_html import breach_notice_html, incident_notice_html, monitoring_html
+from canhgac.incidents.reports import BreachNotice, IncidentNotice, breach_notice, incident_notice
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-
-from api.auth import CurrentPrincipal
-from api.deps import ClockDep, DirectoryDep, ServiceDep, StoreDep
-from api.params import ObjectId, RequestedScope
-from api.problems import problem_responses
-from canhgac.timeutil import VIETNAM
-from incidents.monitoring import MonitoringReport, Period, monitoring_report
-from incidents.report_html import breach_notice_html, incident_notice_html, monitoring_html
-from incidents.reports import BreachNotice, IncidentNotice, breach_notice, incident_notice
 
 router = APIRouter(tags=["reports"], responses=problem_responses(401, 404, 422, 503))
 Format = Annotated[Literal["json", "html"], Query(description="json, or a printable Vietnamese page")]

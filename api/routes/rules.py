@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.problems import problem_responses
+from canhgac.core.config import Settings
+from canhgac.core.model import Severity
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-
-from api.auth import CurrentPrincipal
-from api.problems import problem_responses
-from canhgac.config import Settings
-from canhgac.model import Severity
 
 router = APIRouter(tags=["rules"], responses=problem_responses(401, 503))
 _lock = threading.Lock()
@@ -27,7 +26,7 @@ class RuleOut(BaseModel):
 
 
 def _load(settings: Settings) -> list[RuleOut]:
-    from detectors.sigma import builtin_rules_dir, load_rules
+    from canhgac.detectors.sigma import builtin_rules_dir, load_rules
 
     paths = [builtin_rules_dir()] if settings.detection.builtin_rules else []
     paths += [settings.resolve_path(p) for p in settings.detection.rule_dirs]

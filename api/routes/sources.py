@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.deps import StoreDep
+from canhgac.api.problems import problem_responses
+from canhgac.collectors.status import SourceStatus, saved_statuses
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-
-from api.auth import CurrentPrincipal
-from api.deps import StoreDep
-from api.problems import problem_responses
-from collectors.status import SourceStatus, saved_statuses
 
 router = APIRouter(tags=["sources"], responses=problem_responses(401, 503))
 

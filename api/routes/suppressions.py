@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from canhgac.api.auth import CurrentPrincipal
+from canhgac.api.bodies import SuppressionIn
+from canhgac.api.deps import ServiceDep, StoreDep
+from canhgac.api.params import ObjectId
+from canhgac.api.problems import problem_responses
+from canhgac.core.config import Role
+from canhgac.core.errors import NotFound
+from canhgac.core.model import Suppression
+from canhgac.incidents.operations import create_suppression, revoke_suppression
 from fastapi import APIRouter
-
-from api.auth import CurrentPrincipal
-from api.bodies import SuppressionIn
-from api.deps import ServiceDep, StoreDep
-from api.params import ObjectId
-from api.problems import problem_responses
-from canhgac.config import Role
-from canhgac.errors import NotFound
-from canhgac.model import Suppression
-from incidents.operations import create_suppression, revoke_suppression
 
 router = APIRouter(tags=["suppressions"], responses=problem_responses(401, 422, 503))
 EDITORS = (Role.soc_admin, Role.soc_analyst)

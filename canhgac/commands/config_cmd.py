@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from canhgac.config import load_settings
-from canhgac.errors import ConfigError, ConfigErrors
-from canhgac.i18n import cli_language
-from canhgac.text import message
+from canhgac.core.config import EXAMPLE_CONFIG, load_settings
+from canhgac.core.errors import ConfigError, ConfigErrors
+from canhgac.core.i18n import cli_language
+from canhgac.core.text import message
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -18,6 +18,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     check = actions.add_parser("check", help="validate a configuration file")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=run_check)
+    example = actions.add_parser("example", help="print the example configuration (a starting point to edit)")
+    example.set_defaults(handler=run_example)
+
+
+def run_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    return 0
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from canhgac.config import load_settings
-from canhgac.directory import Directory
-from canhgac.i18n import cli_language, term
-from canhgac.model import IncidentState, Severity, utcnow
-from canhgac.text import message
-from canhgac.timeutil import local_display
+from canhgac.core.config import load_settings
+from canhgac.core.directory import Directory
+from canhgac.core.i18n import cli_language, term
+from canhgac.core.model import IncidentState, Severity, utcnow
+from canhgac.core.text import message
+from canhgac.core.timeutil import local_display
 
 PAGE = 1000
 
@@ -47,7 +47,7 @@ def _duration(text: str) -> timedelta:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from storage import open_store
+    from canhgac.storage import open_store
 
     settings = load_settings(args.config)
     directory = Directory(settings)
@@ -82,7 +82,7 @@ def _cell(value: object) -> str:
 
 
 def _events(args: argparse.Namespace) -> int:
-    from storage.base import EventCursor, EventQuery
+    from canhgac.storage.base import EventCursor, EventQuery
 
     settings, _, store, scope = _open(args)
     start = utcnow() - args.since if args.since else None
@@ -98,7 +98,7 @@ def _events(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from storage.base import AlertCursor, AlertQuery
+    from canhgac.storage.base import AlertCursor, AlertQuery
 
     settings, _, store, scope = _open(args)
     start = utcnow() - args.since if args.since else None
@@ -115,7 +115,7 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _incidents(args: argparse.Namespace) -> int:
-    from storage.base import IncidentQuery
+    from canhgac.storage.base import IncidentQuery
 
     settings, directory, store, scope = _open(args)
     language = cli_language(settings.language)

@@ -7,13 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from canhgac.config import load_settings
-from canhgac.i18n import cli_language
-from canhgac.text import message, number
+from canhgac.core.config import load_settings
+from canhgac.core.i18n import cli_language
+from canhgac.core.text import message, number
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    from collectors.parsers import known_formats
+    from canhgac.collectors.parsers import known_formats
 
     cmd = commands.add_parser("ingest", parents=[common], help="run the full pipeline on log files")
     cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files (.gz is read too)")

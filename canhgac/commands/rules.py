@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from canhgac.config import Settings, load_settings
-from canhgac.i18n import cli_language
-from canhgac.model import Alert, utcnow
+from canhgac.core.config import Settings, load_settings
+from canhgac.core.i18n import cli_language
+from canhgac.core.model import Alert, utcnow
 
 WORDS = {
     "vi": {"ok": "ĐẠT", "fail": "LỖI", "load": "không nạp được", "summary": "{rules} luật, {cases} ca kiểm thử: "
@@ -59,15 +59,15 @@ def duration(text: str) -> timedelta:
 def rule_paths(settings: Settings, paths: list[Path]) -> list[Path]:
     if paths:
         return paths
-    from detectors.sigma import builtin_rules_dir
+    from canhgac.detectors.sigma import builtin_rules_dir
 
     found = [builtin_rules_dir()] if settings.detection.builtin_rules else []
     return found + [settings.resolve_path(path) for path in settings.detection.rule_dirs]
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from detectors.sigma import load_rules
-    from detectors.sigma.parse import ParseOptions
+    from canhgac.detectors.sigma import load_rules
+    from canhgac.detectors.sigma.parse import ParseOptions
 
     settings = load_settings(args.config)
     options = ParseOptions(placeholders=settings.detection.placeholders)
@@ -75,7 +75,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from detectors.sigma.fixtures import run_fixtures
+    from canhgac.detectors.sigma.fixtures import run_fixtures
 
     settings, loaded = _load(args)
     words = WORDS[cli_language(settings.language)]
@@ -101,7 +101,7 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from detectors.sigma.lint import lint
+    from canhgac.detectors.sigma.lint import lint
 
     settings, loaded = _load(args)
     words = WORDS[cli_language(settings.language)]
@@ -151,8 +151,8 @@ def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-unt
          agencies: frozenset[str] | None) -> tuple[list[Alert], int]:
     """Replay stored events, oldest first, through the live engine's classes restricted to one rule and
     what it depends on; the alerts of that rule (same ids as live detection would give)."""
-    from detectors.sigma import SigmaDetector
-    from storage.base import EventQuery
+    from canhgac.detectors.sigma import SigmaDetector
+    from canhgac.storage.base import EventQuery
 
     rules = {rule.id: rule for rule in loaded.rules}
     correlations = {rule.id: rule for rule in loaded.correlations}
@@ -184,7 +184,7 @@ def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-unt
 def _pages(store, query) -> Iterator[list]:  # type: ignore[no-untyped-def,type-arg]
     from dataclasses import replace
 
-    from storage.base import EventCursor
+    from canhgac.storage.base import EventCursor
 
     while True:
         batch = store.search_events(query)

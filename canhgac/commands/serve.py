@@ -9,9 +9,9 @@ import shutil
 import threading
 from collections.abc import Callable
 
-from canhgac.config import Settings, home_dir, load_settings
-from canhgac.i18n import cli_language
-from canhgac.text import message
+from canhgac.core.config import Settings, home_dir, load_settings
+from canhgac.core.i18n import cli_language
+from canhgac.core.text import message
 
 log = logging.getLogger(__name__)
 DEMO_KEYS = [("demo-soc-analyst", "SOC"), ("demo-binhdinh", "UBND tỉnh Bình Định"),
@@ -43,10 +43,10 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from api.app import create_app
+    from canhgac.api.app import create_app
+    from canhgac.detectors.anomaly import TrafficAnomalyDetector
+    from canhgac.detectors.scheduled import schedule_anomaly_job
     from canhgac.runtime import Runtime
-    from detectors.anomaly import TrafficAnomalyDetector
-    from detectors.scheduled import schedule_anomaly_job
 
     language = cli_language(settings.language)
     runtime = Runtime.build(settings)
@@ -101,7 +101,7 @@ def run_demo(args: argparse.Namespace) -> int:
     simulator.backfill(minutes=45)
 
     def demo_targets(runtime) -> list:  # type: ignore[no-untyped-def,type-arg]
-        from collectors.lines import Origin
+        from canhgac.collectors.lines import Origin
 
         collection = runtime.collection()
         found = []

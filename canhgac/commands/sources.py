@@ -7,9 +7,9 @@ import sys
 
 import orjson
 
-from canhgac.config import load_settings
-from canhgac.i18n import cli_language
-from canhgac.text import message, number
+from canhgac.core.config import load_settings
+from canhgac.core.i18n import cli_language
+from canhgac.core.text import message, number
 
 COLUMNS = {
     "vi": ("nguồn", "loại", "cơ quan", "sự kiện", "dòng lỗi", "bị mất", "trễ (byte)", "trễ (giây)", "sự kiện/giây",
@@ -28,9 +28,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    from canhgac.directory import Directory
-    from collectors.status import saved_statuses
-    from storage import open_store
+    from canhgac.collectors.status import saved_statuses
+    from canhgac.core.directory import Directory
+    from canhgac.storage import open_store
 
     settings = load_settings(args.config)
     language = cli_language(settings.language)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from canhgac.errors import UnknownFormat
-from collectors.parsers.base import Parser, ParserOptions
-from collectors.parsers.combined import CombinedLogParser
-from collectors.parsers.fortigate import FortigateParser
-from collectors.parsers.iis import IisParser
-from collectors.parsers.jsonlines import JsonLinesParser, builtin_mappings
-from collectors.parsers.modsecurity import ModSecurityParser
-from collectors.parsers.syslog import SyslogParser
+from canhgac.collectors.parsers.base import Parser, ParserOptions
+from canhgac.collectors.parsers.combined import CombinedLogParser
+from canhgac.collectors.parsers.fortigate import FortigateParser
+from canhgac.collectors.parsers.iis import IisParser
+from canhgac.collectors.parsers.jsonlines import JsonLinesParser, builtin_mappings
+from canhgac.collectors.parsers.modsecurity import ModSecurityParser
+from canhgac.collectors.parsers.syslog import SyslogParser
+from canhgac.core.errors import UnknownFormat
 
 PARSERS: dict[str, Callable[[ParserOptions], Parser]] = {
     "nginx": lambda o: CombinedLogParser("nginx", o),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.fields import is_ip
 
 SSH_LOGIN = re.compile(
     r"(Failed|Accepted) (password|publickey|keyboard-interactive/pam|keyboard-interactive|hostbased|none|gssapi-\S+)"

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Protocol, runtime_checkable
 
-from canhgac.timeutil import VIETNAM
+from canhgac.core.timeutil import VIETNAM
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from canhgac.errors import ParseError
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fields import is_ip, unescape_nginx
-from collectors.parsers.times import Times
-from collectors.parsers.url import decode_path, decode_query, split_target
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fields import is_ip, unescape_nginx
+from canhgac.collectors.parsers.times import Times
+from canhgac.collectors.parsers.url import decode_path, decode_query, split_target
+from canhgac.core.errors import ParseError
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _REST = r" \S+ (\S+) \[([^\]]+)\] " + _QUOTED + r" (\d{3}) (\d+|-)(?: " + _QUOTED + " " + _QUOTED + r")?"

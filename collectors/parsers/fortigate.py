@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from canhgac.errors import ParseError
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fields import is_ip
-from collectors.parsers.times import Times
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.times import Times
+from canhgac.core.errors import ParseError
 
 PAIR = re.compile(r'([A-Za-z_][\w-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _PRI = re.compile(r"<\d{1,3}>")

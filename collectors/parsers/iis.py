@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from canhgac.errors import ParseError
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fields import is_ip
-from collectors.parsers.times import Times
-from collectors.parsers.url import decode_path, decode_query
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.times import Times
+from canhgac.collectors.parsers.url import decode_path, decode_query
+from canhgac.core.errors import ParseError
 
 #: What IIS writes when the site's W3C fields were never changed.
 DEFAULT_FIELDS = ("date", "time", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port", "cs-username", "c-ip",

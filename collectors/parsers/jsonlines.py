@@ -14,13 +14,12 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import yaml
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.times import Times, zone_named
+from canhgac.collectors.parsers.url import decode_path, decode_query
+from canhgac.core.errors import ConfigError, ParseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from canhgac.errors import ConfigError, ParseError
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fields import is_ip
-from collectors.parsers.times import Times, zone_named
-from collectors.parsers.url import decode_path, decode_query
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 FieldType = Literal["str", "int", "float", "bool", "ip", "list", "keep", "time", "url_path", "url_query"]

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-
-from canhgac.errors import ParseError
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fields import is_ip
-from collectors.parsers.times import Times
-from collectors.parsers.url import split_target
-from collectors.raw import RawLine
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.times import Times
+from canhgac.collectors.parsers.url import split_target
+from canhgac.collectors.raw import RawLine
+from canhgac.core.errors import ParseError
 
 BOUNDARY = re.compile(rb"^-{2,3}([0-9A-Za-z]{8,})-{1,3}([A-Z])--\s*$")
 SECTION_LIMIT = 8192  # bodies can be huge; what detection needs is in A, B, F and H

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors.parsers.fields import is_ip
+from canhgac.collectors.parsers.fields import is_ip
 
 _PAIR = re.compile(r"([A-Z]+)=(\S*)")
 _UPTIME = re.compile(r"\[\s*\d+\.\d+\]\s*")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from canhgac.errors import ParseError
-from canhgac.model import to_utc_iso, utcnow
-from collectors.parsers.auth import AUTH_PROGRAMS, auth_fields
-from collectors.parsers.base import ParserOptions
-from collectors.parsers.fortigate import fortigate_fields, is_fortigate
-from collectors.parsers.netfilter import is_netfilter, netfilter_fields
-from collectors.parsers.times import Times
+from canhgac.collectors.parsers.auth import AUTH_PROGRAMS, auth_fields
+from canhgac.collectors.parsers.base import ParserOptions
+from canhgac.collectors.parsers.fortigate import fortigate_fields, is_fortigate
+from canhgac.collectors.parsers.netfilter import is_netfilter, netfilter_fields
+from canhgac.collectors.parsers.times import Times
+from canhgac.core.errors import ParseError
+from canhgac.core.model import to_utc_iso, utcnow
 
 _PRI = r"(?:<(\d{1,3})>)?"
 _TAG = r"(?:([^\s:\[\]]+)(?:\[([^\]\s]*)\])?: ?)?"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from canhgac.timeutil import MONTHS, VIETNAM
+from canhgac.core.timeutil import MONTHS, VIETNAM
 
 _CACHE_LIMIT = 8192
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

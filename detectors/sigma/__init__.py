@@ -8,8 +8,8 @@ references) → ``detector`` (routing by log source, ``prefilter`` over ``litera
 log source tables, ``modifiers`` the modifier table, ``fixtures`` and ``lint`` serve ``canhgac rules``.
 """
 
-from detectors.sigma.detector import SigmaDetector
-from detectors.sigma.loader import LoadedRules, builtin_rules_dir, load_rules
-from detectors.sigma.rule import CompiledRule, Logsource
+from canhgac.detectors.sigma.detector import SigmaDetector
+from canhgac.detectors.sigma.loader import LoadedRules, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.rule import CompiledRule, Logsource
 
 __all__ = ["CompiledRule", "LoadedRules", "Logsource", "SigmaDetector", "builtin_rules_dir", "load_rules"]

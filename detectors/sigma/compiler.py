@@ -10,6 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from canhgac.detectors.sigma.fieldmap import ecs_field
+from canhgac.detectors.sigma.nodes import AndNode, FieldNode, FieldRefNode, KeywordNode, Node, NotNode, OrNode
+from canhgac.detectors.sigma.values import (
+    BoolMatcher,
+    CidrMatcher,
+    CompareMatcher,
+    ExistsMatcher,
+    NullMatcher,
+    NumberMatcher,
+    RegexMatcher,
+    StringPatterns,
+    TimePartMatcher,
+    ValueMatcher,
+)
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -35,21 +49,6 @@ from sigma.types import (
     SigmaTimestampPart,
     SigmaType,
     SpecialChars,
-)
-
-from detectors.sigma.fieldmap import ecs_field
-from detectors.sigma.nodes import AndNode, FieldNode, FieldRefNode, KeywordNode, Node, NotNode, OrNode
-from detectors.sigma.values import (
-    BoolMatcher,
-    CidrMatcher,
-    CompareMatcher,
-    ExistsMatcher,
-    NullMatcher,
-    NumberMatcher,
-    RegexMatcher,
-    StringPatterns,
-    TimePartMatcher,
-    ValueMatcher,
 )
 
 

@@ -18,9 +18,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from canhgac.model import Alert, Event, parse_utc, stable_id, to_utc_iso
-from detectors.sigma.rule import RuleMeta
-from detectors.sigma.windows import Aggregate, Entry, GroupWindow
+from canhgac.core.model import Alert, Event, parse_utc, stable_id, to_utc_iso
+from canhgac.detectors.sigma.rule import RuleMeta
+from canhgac.detectors.sigma.windows import Aggregate, Entry, GroupWindow
 
 DETECTOR = "sigma"
 #: How many evidence event ids an alert lists (its ``count`` and id cover them all).

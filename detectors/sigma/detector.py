@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from canhgac.model import Alert, Event, parse_utc, stable_id
-from detectors.sigma.correlation import CorrelationEngine, CorrelationRule
-from detectors.sigma.prefilter import Prefilter
-from detectors.sigma.rule import CompiledRule
+from canhgac.core.model import Alert, Event, parse_utc, stable_id
+from canhgac.detectors.sigma.correlation import CorrelationEngine, CorrelationRule
+from canhgac.detectors.sigma.prefilter import Prefilter
+from canhgac.detectors.sigma.rule import CompiledRule
 
 DETECTOR = "sigma"
 #: Event fields copied into an alert's entities when present.

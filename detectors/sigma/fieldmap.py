@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from canhgac.model import Event
+from canhgac.core.model import Event
 
 #: Sigma field names (W3C extended log names of web rules, Sysmon-for-Linux names of process rules,
 #: generic firewall names) to the ECS fields of docs/events.md. Unlisted names are used as given, so a

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from canhgac.model import Event, parse_utc, stable_id, to_utc_iso
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.detector import SigmaDetector
-from detectors.sigma.loader import LoadedRules
-from detectors.sigma.rule import CompiledRule
+from canhgac.core.model import Event, parse_utc, stable_id, to_utc_iso
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.detector import SigmaDetector
+from canhgac.detectors.sigma.loader import LoadedRules
+from canhgac.detectors.sigma.rule import CompiledRule
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 

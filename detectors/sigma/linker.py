@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from canhgac.errors import RuleError
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.metaparse import FilterRule
-from detectors.sigma.rule import CompiledRule
+from canhgac.core.errors import RuleError
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.metaparse import FilterRule
+from canhgac.detectors.sigma.rule import CompiledRule
 
 
 def link(rules: Sequence[CompiledRule], correlations: Sequence[CorrelationRule],

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.fixtures import fixture_path
-from detectors.sigma.loader import LoadedRules
-from detectors.sigma.prefilter import requirement, useful
-from detectors.sigma.rule import CompiledRule
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.fixtures import fixture_path
+from canhgac.detectors.sigma.loader import LoadedRules
+from canhgac.detectors.sigma.prefilter import requirement, useful
+from canhgac.detectors.sigma.rule import CompiledRule
 
 ATTACK_TAG = re.compile(r"^attack\.t\d{4}(\.\d{3})?$")
 Item = CompiledRule | CorrelationRule

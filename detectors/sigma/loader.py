@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-from canhgac.errors import RuleError
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.linker import link
-from detectors.sigma.metaparse import CorrelationParser, FilterParser, FilterRule
-from detectors.sigma.parse import ParseOptions, RuleParser, RuleProblems
-from detectors.sigma.rule import CompiledRule
-from detectors.sigma.yamldoc import YamlDocument, load_documents
+from canhgac.core.errors import RuleError
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.linker import link
+from canhgac.detectors.sigma.metaparse import CorrelationParser, FilterParser, FilterRule
+from canhgac.detectors.sigma.parse import ParseOptions, RuleParser, RuleProblems
+from canhgac.detectors.sigma.rule import CompiledRule
+from canhgac.detectors.sigma.yamldoc import YamlDocument, load_documents
 
 Loaded = CompiledRule | CorrelationRule | FilterRule
 
@@ -37,8 +38,8 @@ class LoadedRules:
 
 
 def builtin_rules_dir() -> Path:
-    """The rule pack shipped with Canh Gác (the repository's ``rules/`` directory)."""
-    return Path(__file__).resolve().parents[2] / "rules"
+    """The rule pack shipped with Canh Gác (package data of ``canhgac.rules``, the repository's ``rules/``)."""
+    return Path(str(resources.files("canhgac.rules")))
 
 
 def is_fixture(path: Path) -> bool:

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.fieldmap import ecs_field
+from canhgac.detectors.sigma.nodes import Node
+from canhgac.detectors.sigma.parse import RuleParser, RuleProblems
+from canhgac.detectors.sigma.rule import DEFAULT_SEVERITY, LEVEL_SEVERITY, Logsource, RuleMeta
 from sigma.correlations import (
     CorrelationConditionAND,
     CorrelationConditionNOT,
@@ -20,12 +25,6 @@ from sigma.correlations import (
 )
 from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
-
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.fieldmap import ecs_field
-from detectors.sigma.nodes import Node
-from detectors.sigma.parse import RuleParser, RuleProblems
-from detectors.sigma.rule import DEFAULT_SEVERITY, LEVEL_SEVERITY, Logsource, RuleMeta
 
 SUPPORTED_TYPES = ("event_count", "value_count", "value_sum", "value_avg", "temporal", "temporal_ordered")
 #: Operators a streaming window can decide when an event arrives (a "fewer than" needs the window to close).

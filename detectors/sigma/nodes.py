@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from canhgac.model import Event
-from detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
-from detectors.sigma.values import ValueMatcher, as_text
+from canhgac.core.model import Event
+from canhgac.detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
+from canhgac.detectors.sigma.values import ValueMatcher, as_text
 
 
 class Node(ABC):

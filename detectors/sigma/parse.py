@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import sigma.exceptions as sx
+from canhgac.core.errors import RuleError
+from canhgac.detectors.sigma.compiler import ConditionCompiler, UnsupportedFeature, make_or
+from canhgac.detectors.sigma.fieldmap import ROUTES, LogsourceRoute, describe_logsource, route_for
+from canhgac.detectors.sigma.modifiers import ENCODING_MODIFIERS, canonical_key, modifier_problem
+from canhgac.detectors.sigma.nodes import Node
+from canhgac.detectors.sigma.rule import DEFAULT_SEVERITY, LEVEL_SEVERITY, CompiledRule, Logsource
+from canhgac.detectors.sigma.yamldoc import KeyPath, YamlDocument
 from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-
-from canhgac.errors import RuleError
-from detectors.sigma.compiler import ConditionCompiler, UnsupportedFeature, make_or
-from detectors.sigma.fieldmap import ROUTES, LogsourceRoute, describe_logsource, route_for
-from detectors.sigma.modifiers import ENCODING_MODIFIERS, canonical_key, modifier_problem
-from detectors.sigma.nodes import Node
-from detectors.sigma.rule import DEFAULT_SEVERITY, LEVEL_SEVERITY, CompiledRule, Logsource
-from detectors.sigma.yamldoc import KeyPath, YamlDocument
 
 #: pySigma errors that always concern one top-level key.
 _ERROR_KEYS: tuple[tuple[type[SigmaError], KeyPath], ...] = (

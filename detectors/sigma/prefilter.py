@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
-
-from canhgac.model import Event
-from detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
-from detectors.sigma.literals import fold, literal_score, regex_literals
-from detectors.sigma.nodes import AndNode, FieldNode, KeywordNode, Node, OrNode
-from detectors.sigma.values import RegexMatcher, StringPatterns, ValueMatcher, as_text
+from canhgac.core.model import Event
+from canhgac.detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
+from canhgac.detectors.sigma.literals import fold, literal_score, regex_literals
+from canhgac.detectors.sigma.nodes import AndNode, FieldNode, KeywordNode, Node, OrNode
+from canhgac.detectors.sigma.values import RegexMatcher, StringPatterns, ValueMatcher, as_text
 
 #: Literals shorter than this occur in too many events to be worth looking for.
 MIN_LITERAL = 3

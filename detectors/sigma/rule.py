@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canhgac.model import Event, Severity
-from detectors.sigma.fieldmap import LogsourceRoute, describe_logsource
-from detectors.sigma.nodes import AndNode, Node
+from canhgac.core.model import Event, Severity
+from canhgac.detectors.sigma.fieldmap import LogsourceRoute, describe_logsource
+from canhgac.detectors.sigma.nodes import AndNode, Node
 
 #: Sigma levels to Canh Gác severities; Sigma's ``informational`` has no lower severity to map to.
 LEVEL_SEVERITY: dict[str, Severity] = {

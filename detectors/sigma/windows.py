@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from detectors.sigma.values import as_number
+from canhgac.detectors.sigma.values import as_number
 
 _NO_VALUES: Counter[Any] = Counter()
 

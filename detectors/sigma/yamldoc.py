@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from canhgac.errors import RuleError
+from canhgac.core.errors import RuleError
 
 KeyPath = tuple[Any, ...]
 

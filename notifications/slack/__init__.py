@@ -1,4 +1,4 @@
-from notifications.slack.client import slack_client
-from notifications.slack.notifier import SlackNotifier
+from canhgac.notifications.slack.client import slack_client
+from canhgac.notifications.slack.notifier import SlackNotifier
 
 __all__ = ["SlackNotifier", "slack_client"]

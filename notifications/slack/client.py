@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+from canhgac.core.config import SlackSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-
-from canhgac.config import SlackSettings
 
 
 def slack_client(settings: SlackSettings, token: str) -> WebClient:

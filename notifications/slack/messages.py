@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from canhgac.directory import Directory
-from canhgac.i18n import term
-from canhgac.timeutil import local_display
-from incidents.service import IncidentChange
+from canhgac.core.directory import Directory
+from canhgac.core.i18n import term
+from canhgac.core.timeutil import local_display
+from canhgac.incidents.service import IncidentChange
 
 SECTION_LIMIT = 3000
 SEVERITY_MARK = {"low": "🔵", "medium": "🟡", "high": "🟠", "critical": "🔴"}

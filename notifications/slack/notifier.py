@@ -9,14 +9,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from canhgac.core.config import NotificationRoute, NotificationSettings
+from canhgac.core.directory import Directory
+from canhgac.incidents.service import IncidentChange
+from canhgac.notifications.base import Notifier
+from canhgac.notifications.slack.messages import incident_message
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-
-from canhgac.config import NotificationRoute, NotificationSettings
-from canhgac.directory import Directory
-from incidents.service import IncidentChange
-from notifications.base import Notifier
-from notifications.slack.messages import incident_message
 
 log = logging.getLogger(__name__)
 #: Slack accepts about one message per second per channel.

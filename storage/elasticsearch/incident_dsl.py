@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from canhgac.model import Incident, to_utc_iso
-from storage.base import IncidentQuery
+from canhgac.core.model import Incident, to_utc_iso
+from canhgac.storage.base import IncidentQuery
 
 SORT_FIELD = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created",
               "severity": "severity_rank"}

@@ -16,21 +16,20 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError
-from elasticsearch import ConnectionError as EsConnectionError
-
-from canhgac.config import ElasticsearchSettings
-from canhgac.errors import NotFound, StoreUnavailable, VersionConflict
-from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc
-from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
-from storage.elasticsearch.incident_dsl import (
+from canhgac.core.config import ElasticsearchSettings
+from canhgac.core.errors import NotFound, StoreUnavailable, VersionConflict
+from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc
+from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from canhgac.storage.elasticsearch.incident_dsl import (
     incident_doc,
     incident_filters,
     incident_from_hit,
     incident_sort,
     time_range,
 )
-from storage.elasticsearch.mappings import templates
+from canhgac.storage.elasticsearch.mappings import templates
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConnectionError as EsConnectionError
 
 BULK_CHUNK = 2000
 SEVERITY_AT_LEAST = {"low": ["low", "medium", "high", "critical"], "medium": ["medium", "high", "critical"],

@@ -1,3 +1,3 @@
-from storage.sqlite.store import SqliteStore
+from canhgac.storage.sqlite.store import SqliteStore
 
 __all__ = ["SqliteStore"]

@@ -6,9 +6,8 @@ import sqlite3
 from typing import Any
 
 import orjson
-
-from canhgac.model import Incident
-from storage.base import IncidentQuery
+from canhgac.core.model import Incident
+from canhgac.storage.base import IncidentQuery
 
 #: Columns the incident table gained after its first release, with how to fill them from the document.
 ADDED_COLUMNS = {

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from canhgac.errors import NotFound, VersionConflict
-from canhgac.model import Alert, AuditEntry, DeadLetter, Event, Incident
-from storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
-from storage.sqlite import incident_sql
-from storage.sqlite.words import words_match
+from canhgac.core.errors import NotFound, VersionConflict
+from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident
+from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from canhgac.storage.sqlite import incident_sql
+from canhgac.storage.sqlite.words import words_match
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 

@@ -9,14 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from canhgac.api import create_app
+from canhgac.core.config import ApiKey, Role, Settings
+from canhgac.core.config_incidents import IncidentSettings, User
+from canhgac.core.model import Incident, IncidentState, Severity
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 from httpx import Response
-
-from api import create_app
-from canhgac.config import ApiKey, Role, Settings
-from canhgac.config_incidents import IncidentSettings, User
-from canhgac.model import Incident, IncidentState, Severity
-from storage.base import Store
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội, the day after T0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from canhgac.core.model import Alert, Severity
 from fastapi.testclient import TestClient
 
-from canhgac.model import Alert, Severity
 from tests.api.conftest import ANALYST, NOW, FrozenClock, etag, ok, open_incident
 
 

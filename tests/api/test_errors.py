@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.core.errors import StoreUnavailable
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api import create_app
-from canhgac.config import Settings
-from canhgac.errors import StoreUnavailable
-from storage.base import Store
 from tests.api.conftest import ANALYST, BINHDINH
 
 

@@ -3,9 +3,9 @@ tasks, observables, merge and split."""
 
 from __future__ import annotations
 
+from canhgac.core.model import Alert, Severity
 from fastapi.testclient import TestClient
 
-from canhgac.model import Alert, Severity
 from tests.api.conftest import ANALYST, NOW, QUYNHON, FrozenClock, etag, ok, open_incident
 
 

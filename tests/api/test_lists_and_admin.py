@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from canhgac.core.model import IncidentState, Severity, event_id, to_utc_iso
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 
-from canhgac.model import IncidentState, Severity, event_id, to_utc_iso
-from storage.base import Store
 from tests.api.conftest import ADMIN, ANALYST, AUDITOR, BINHDINH, NOW, QUYNHON, T0, make_incident, ok
 
 

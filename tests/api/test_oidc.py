@@ -10,14 +10,13 @@ from typing import Any
 
 import jwt
 import pytest
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.core.config_incidents import IncidentSettings, Oidc
+from canhgac.storage.base import Store
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from jwt.algorithms import RSAAlgorithm
-
-from api import create_app
-from canhgac.config import Settings
-from canhgac.config_incidents import IncidentSettings, Oidc
-from storage.base import Store
 
 ISSUER = "https://sso.example.gov.vn/realms/soc"
 

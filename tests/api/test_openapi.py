@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 
 import canhgac
-from api import create_app
-from canhgac.config import Settings
-from storage.base import Store
 
 
 def test_openapi_schema_documents_the_routes(sqlite_client: TestClient) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from canhgac.api import create_app
+from canhgac.core.config import EXAMPLE_CONFIG, load_settings
+from canhgac.core.model import Alert, Severity
+from canhgac.storage.sqlite import SqliteStore
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from api import create_app
-from canhgac.config import load_settings
-from canhgac.model import Alert, Severity
-from storage.sqlite import SqliteStore
 from tests.api.conftest import NOW, FrozenClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +26,9 @@ def _app():  # type: ignore[no-untyped-def]
     import hashlib
     import tempfile
 
-    from canhgac.config import ApiKey, Role
+    from canhgac.core.config import ApiKey, Role
 
-    base = load_settings(ROOT / "config" / "example.yaml")
+    base = load_settings(EXAMPLE_CONFIG)
     admin = ApiKey(name="fuzz-admin", role=Role.soc_admin, sha256=hashlib.sha256(b"fuzz-admin").hexdigest())
     settings = base.model_copy(update={"api_keys": [*base.api_keys, admin]})
     store = SqliteStore(Path(tempfile.mkdtemp(prefix="canhgac-fuzz-")) / "canhgac.db")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from canhgac.core.model import Alert, AuditEntry, IncidentState, Severity, event_id, to_utc_iso
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from canhgac.model import Alert, AuditEntry, IncidentState, Severity, event_id, to_utc_iso
-from storage.base import Store
 from tests.api.conftest import ANALYST, BINHDINH, QUYNHON, T0, make_incident
 
 AGENCIES = {"BDH-1": "binhdinh", "QNN-1": "quynhon", "QNTP-1": "quynhon-tranphu", "PYN-1": "phuyen",

@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.core.model import Alert, AuditEntry, Severity, Suppression, event_id, to_utc_iso
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
 
-from api import create_app
-from canhgac.config import Settings
-from canhgac.model import Alert, AuditEntry, Severity, Suppression, event_id, to_utc_iso
-from storage.base import Store
 from tests.api.conftest import NOW, ROLES, FrozenClock
 
 MARKERS = ("MARKER-PY", "198.51.100.66", "Phú Yên", "dvc-phuyen", "PYN-2026", "songhinh")

@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from canhgac.core.config import EXAMPLE_CONFIG
 
 from canhgac.cli import main
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
+EXAMPLE = EXAMPLE_CONFIG
 
 
 def test_example_configuration_is_valid(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import yaml
+from canhgac.core.model import event_id
+from canhgac.storage.base import EventQuery
+from canhgac.storage.sqlite import SqliteStore
 
-from canhgac.model import event_id
-from storage.base import EventQuery
-from storage.sqlite import SqliteStore
 from tests.collectors.support import access_line
 from tests.conftest import EXAMPLE_CONFIG
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from canhgac.detectors.sigma import builtin_rules_dir
 
 from canhgac.cli import main
-from detectors.sigma import builtin_rules_dir
 
 SQLI = ('203.0.113.66 - - [22/Nov/2026:15:04:09 +0700] "GET /thu-tuc-hanh-chinh/tra-cuu?tu_khoa=%27%20UNION%20'
         'SELECT%20username,password%20FROM%20nguoi_dung-- HTTP/1.1" 500 312 "-" "Mozilla/5.0"\n')

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from canhgac.errors import StoreUnavailable
-from storage.base import Store
+from canhgac.core.errors import StoreUnavailable
+from canhgac.storage.base import Store
 
 WRITES = ("put_events", "put_dead_letters", "put_alerts", "put_state", "create_incident", "update_incident",
           "append_audit", "next_sequence")

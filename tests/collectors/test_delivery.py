@@ -7,15 +7,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from canhgac.collectors.delivery import Batch, Delivery
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.collectors.spool import Spool, SpoolLocked
+from canhgac.collectors.tail import FileSource, FileTailer
+from canhgac.core.config import Settings
+from canhgac.core.model import DeadLetter, utcnow
+from canhgac.storage.base import EventQuery, Store
 
-from canhgac.config import Settings
-from canhgac.model import DeadLetter, utcnow
-from collectors.delivery import Batch, Delivery
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from collectors.spool import Spool, SpoolLocked
-from collectors.tail import FileSource, FileTailer
-from storage.base import EventQuery, Store
 from tests.collectors.support import FastClock, FlakyStore, access_line
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from collectors.enrich import Enricher
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from collectors.raw import RawLine
+from canhgac.collectors.enrich import Enricher
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.collectors.raw import RawLine
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+
 from tests.collectors import fixtures as fx
 
 PROXIES = [ipaddress.ip_network("10.52.0.0/28")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collectors.file import FileReader
-from collectors.lines import MAX_LINE_BYTES, LineDecoder, Origin
-from collectors.parsers import get_parser
+from canhgac.collectors.file import FileReader
+from canhgac.collectors.lines import MAX_LINE_BYTES, LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
 
 LINE = '100.64.0.{n} - - [22/Nov/2026:15:04:05 +0700] "GET /ho-so/{n} HTTP/1.1" 200 10 "-" "-"\n'
 
@@ -68,7 +68,7 @@ def test_gzip_files_are_read_with_uncompressed_offsets(tmp_path: Path) -> None:
 
 
 def test_decoder_event_ids_match_the_model_function(tmp_path: Path) -> None:
-    from canhgac.model import event_id
+    from canhgac.core.model import event_id
 
     path = tmp_path / "a.log"
     path.write_text(LINE.format(n=1))

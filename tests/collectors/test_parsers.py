@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from canhgac.errors import ParseError
-from collectors.parsers import get_parser
+from canhgac.collectors.parsers import get_parser
+from canhgac.core.errors import ParseError
 
 NGINX = ('100.72.14.9 - - [22/Nov/2026:15:04:05 +0700] "GET /thu-tuc-hanh-chinh/tra-cuu?tu_khoa=%C4%91%C4%83ng+k'
          '%C3%BD+khai+sinh&trang=2 HTTP/1.1" 200 5120 "https://dichvucong.binhdinh.gov.vn/" '
@@ -204,8 +203,8 @@ def test_fortigate_key_values() -> None:
 
 
 def _records(text: str) -> list[str]:
-    from collectors.parsers.modsecurity import RecordFramer
-    from collectors.raw import RawLine
+    from canhgac.collectors.parsers.modsecurity import RecordFramer
+    from canhgac.collectors.raw import RawLine
 
     framer, offset, lines = RecordFramer(), 0, []
     for line in text.encode().split(b"\n"):
@@ -265,7 +264,7 @@ def test_json_mapping_flags_unknown_fields_and_refuses_missing_required_ones(tmp
         parser.parse('{"ts": "yesterday", "consumer": {"system": "a"}, "api": {"name": "b"}}')
     mapping = tmp_path / "x.yaml"
     mapping.write_text("module: x\ndataset: x.y\ntimestamp: {from: t, format: 'dd/MM/yyyy'}\n")
-    from canhgac.errors import ConfigError
+    from canhgac.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="lacks"):
         get_parser("x", mappings={"x": mapping})
@@ -277,7 +276,7 @@ def test_json_mapping_flags_unknown_fields_and_refuses_missing_required_ones(tmp
 def test_zone_less_times_follow_the_source_zone() -> None:
     from datetime import UTC
 
-    from collectors.parsers import ParserOptions
+    from canhgac.collectors.parsers import ParserOptions
 
     line = '{"timestamp": "22/11/2026 08:15:00", "su_kien": "MO", "van_ban": {"id": "1"}}'
     assert get_parser("eoffice").parse(line)["@timestamp"] == "2026-11-22T01:15:00.000Z"

@@ -4,13 +4,13 @@ and through the decoder every non-blank input becomes exactly one event or one d
 from __future__ import annotations
 
 import pytest
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.collectors.raw import RawLine
+from canhgac.core.errors import ParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canhgac.errors import ParseError
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from collectors.raw import RawLine
 from tests.collectors import fixtures as fx
 
 FORMATS = {**fx.VALID, "iis": fx.IIS_LINES, "modsecurity": [fx.MODSEC_V3_JSON, fx.MODSEC_V2_JSON, fx.MODSEC_NATIVE,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from canhgac.api.app import create_app
+from canhgac.collectors.service import Collection
+from canhgac.core.config import Settings
+from canhgac.core.directory import Directory
+from canhgac.storage.base import EventQuery, Store
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from canhgac.config import Settings
-from canhgac.directory import Directory
-from collectors.service import Collection
-from storage.base import EventQuery, Store
 from tests.collectors import fixtures as fx
 from tests.collectors.support import FlakyStore
 
@@ -144,7 +144,7 @@ def test_a_full_spool_with_the_store_down_asks_shippers_to_retry(push_settings: 
     collection.delivery.spool.max_bytes = 1
     app = create_app(push_settings, sqlite_store)
     app.state.collection = collection
-    import api.routes.ingest as ingest_routes
+    import canhgac.api.routes.ingest as ingest_routes
 
     ingest_routes.SUBMIT_TIMEOUT = 0.1
     with TestClient(app) as test_client:

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from canhgac.collectors.raw import RawLine
+from canhgac.collectors.service import Collection
+from canhgac.collectors.syslog import SyslogServer, TcpFramer
+from canhgac.core.config import Settings, parse_settings
+from canhgac.storage.base import EventQuery, Store
 
-from canhgac.config import Settings, parse_settings
-from collectors.raw import RawLine
-from collectors.service import Collection
-from collectors.syslog import SyslogServer, TcpFramer
-from storage.base import EventQuery, Store
 from tests.collectors import fixtures as fx
 from tests.collectors.support import FlakyStore
 from tests.conftest import EXAMPLE_CONFIG
@@ -43,7 +43,7 @@ def _settings(extra: str = "") -> Settings:
 
 
 def _collection(settings: Settings, store: Store, *, spool: bool = False) -> Collection:
-    from canhgac.directory import Directory
+    from canhgac.core.directory import Directory
 
     return Collection(settings, Directory(settings), store,
                       lambda e, d: (store.put_events(e), store.put_dead_letters(d)), spool=spool)

@@ -10,11 +10,12 @@ import threading
 import time
 from pathlib import Path
 
-from collectors.delivery import Delivery
-from collectors.lines import LineDecoder, Origin
-from collectors.parsers import get_parser
-from collectors.tail import FileSource, FileTailer
-from storage.base import EventQuery, Store
+from canhgac.collectors.delivery import Delivery
+from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import get_parser
+from canhgac.collectors.tail import FileSource, FileTailer
+from canhgac.storage.base import EventQuery, Store
+
 from tests.collectors import fixtures as fx
 from tests.collectors.support import access_line
 
@@ -155,7 +156,7 @@ def test_rotated_and_compressed_copies_are_backfilled_with_live_ids(sqlite_store
     events = sqlite_store.search_events(EventQuery(limit=100))
     assert {e["log.file.path"] for e in events} == {str(path)}
     # The tail that read access.log when it was live gave the same ids as the backfill of its copies.
-    from canhgac.model import event_id
+    from canhgac.core.model import event_id
 
     first = next(e for e in events if e["url.path"] == "/ho-so/0")
     assert first["event.id"] == event_id(str(path), 0, lines[0].rstrip("\n").encode())

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from api import create_app
-from canhgac.config import Settings
-from canhgac.model import Alert, Severity, utcnow
-from storage.sqlite import SqliteStore
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.core.model import Alert, Severity, utcnow
+from canhgac.storage.sqlite import SqliteStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from canhgac.api import create_app
+from canhgac.core.config import Settings
+from canhgac.dashboards import WEB_DIR
+from canhgac.storage.base import Store
 from fastapi.testclient import TestClient
-
-from api import create_app
-from canhgac.config import Settings
-from dashboards import WEB_DIR
-from storage.base import Store
 
 GLOSSARY = {
     "soc.name": "Trung tâm giám sát, điều hành an toàn, an ninh mạng",

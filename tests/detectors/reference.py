@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.fieldmap import FIELD_MAP, KEYWORD_EXCLUDED, route_for
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -39,9 +41,6 @@ from sigma.types import (
     SigmaString,
     SigmaTimestampPart,
 )
-
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.fieldmap import FIELD_MAP, KEYWORD_EXCLUDED, route_for
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 Event = dict[str, Any]

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from detectors.sigma import CompiledRule, load_rules
+from canhgac.detectors.sigma import CompiledRule, load_rules
 
 WEB_LOGSOURCE = "category: webserver"
 SSHD_LOGSOURCE = "product: linux\n  service: sshd"

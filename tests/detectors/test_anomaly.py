@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from canhgac.config import AnomalySettings
-from canhgac.model import event_id, to_utc_iso
-from detectors.anomaly import RULE_ID, TrafficAnomalyDetector
-from storage.base import Store
+from canhgac.core.config import AnomalySettings
+from canhgac.core.model import event_id, to_utc_iso
+from canhgac.detectors.anomaly import RULE_ID, TrafficAnomalyDetector
+from canhgac.storage.base import Store
 
 START = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 SETTINGS = AnomalySettings(window_minutes=5, min_windows=24, history_windows=288, contamination=0.02, grace_seconds=60)

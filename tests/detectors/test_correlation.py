@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canhgac.core.model import to_utc_iso
+from canhgac.detectors.sigma import SigmaDetector, load_rules
+from canhgac.detectors.sigma.loader import LoadedRules
 
-from canhgac.model import to_utc_iso
-from detectors.sigma import SigmaDetector, load_rules
-from detectors.sigma.loader import LoadedRules
 from tests.detectors.support import SSHD_LOGSOURCE, auth_event, rule_text
 
 FAILURE_ID = "11111111-1111-4111-8111-111111111111"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from canhgac.core.model import Severity, stable_id
+from canhgac.detectors.sigma import CompiledRule, SigmaDetector
 
-from canhgac.model import Severity, stable_id
-from detectors.sigma import CompiledRule, SigmaDetector
 from tests.detectors.support import ABSENT, SSHD_LOGSOURCE, auth_event, compile_rule, web_event
 
 SCANNER = """

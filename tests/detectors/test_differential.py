@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
+from canhgac.detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.fieldmap import ecs_field
+from canhgac.detectors.sigma.fixtures import expand, read_fixtures
 
-from detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.fieldmap import ecs_field
-from detectors.sigma.fixtures import expand, read_fixtures
 from tests.detectors.reference import ReferenceRule, correlation_fires
 
 LOADED = load_rules([builtin_rules_dir()])

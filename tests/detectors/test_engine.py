@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from canhgac.config_detection import DetectionSettings, IndicatorList
-from detectors.engine import DetectionEngine
-from storage.base import Store
+from canhgac.core.config_detection import DetectionSettings, IndicatorList
+from canhgac.detectors.engine import DetectionEngine
+from canhgac.storage.base import Store
+
 from tests.detectors.support import auth_event, rule_text, web_event
 
 SCANNER = rule_text("s:\n  c-useragent|contains: nikto\ncondition: s", title="Scanner")

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from canhgac.core.config_detection import IndicatorList
+from canhgac.core.errors import RuleError
+from canhgac.core.model import Severity
+from canhgac.detectors.indicators import IndicatorMatcher, load_indicator_list
 
-from canhgac.config_detection import IndicatorList
-from canhgac.errors import RuleError
-from canhgac.model import Severity
-from detectors.indicators import IndicatorMatcher, load_indicator_list
 from tests.detectors.support import auth_event, web_event
 
 TEXT = """# Danh sách IP và tên miền độc hại (Cục ATTT)

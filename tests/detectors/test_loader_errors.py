@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from canhgac.core.errors import RuleError
+from canhgac.detectors.sigma import load_rules
 
-from canhgac.errors import RuleError
-from detectors.sigma import load_rules
 from tests.detectors.support import rule_text
 
 GOOD = rule_text("""

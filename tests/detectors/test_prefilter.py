@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from canhgac.detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.fixtures import read_fixtures
+from canhgac.detectors.sigma.literals import fold, regex_literals
+from canhgac.detectors.sigma.prefilter import Prefilter, requirement
 
-from detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
-from detectors.sigma.fixtures import read_fixtures
-from detectors.sigma.literals import fold, regex_literals
-from detectors.sigma.prefilter import Prefilter, requirement
 from tests.detectors.support import compile_rule, web_event
 
 SIGMAHQ = Path(os.environ.get("CANHGAC_SIGMAHQ_DIR", Path(__file__).resolve().parents[3] / "shared" / "sigmahq"))

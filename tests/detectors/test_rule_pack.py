@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-
-from canhgac.model import REQUIRED_EVENT_FIELDS, Severity
-from detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
-from detectors.sigma.correlation import CorrelationRule
-from detectors.sigma.fixtures import correlation_results, expand, fixture_path, read_fixtures, run_fixtures
+from canhgac.core.model import REQUIRED_EVENT_FIELDS, Severity
+from canhgac.detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.correlation import CorrelationRule
+from canhgac.detectors.sigma.fixtures import correlation_results, expand, fixture_path, read_fixtures, run_fixtures
 
 RULES_DIR = builtin_rules_dir()
 LOADED = load_rules([RULES_DIR])

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
 
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "sigmahq"
 

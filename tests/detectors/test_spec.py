@@ -7,8 +7,8 @@ import base64
 from pathlib import Path
 
 import pytest
+from canhgac.detectors.sigma import load_rules
 
-from detectors.sigma import load_rules
 from tests.detectors.support import ABSENT, compile_rule, rule_text, web_event
 
 
@@ -76,7 +76,7 @@ def test_expand_uses_configured_placeholder_values(tmp_path: Path) -> None:
     """expand: %name% is replaced by the values the deployment defines for it."""
     path = tmp_path / "r.yml"
     path.write_text(rule_text("s:\n  c-ip|expand: '%soc_scanners%'\ncondition: s"), encoding="utf-8")
-    from detectors.sigma.parse import ParseOptions
+    from canhgac.detectors.sigma.parse import ParseOptions
 
     loaded = load_rules([path], ParseOptions(placeholders={"soc_scanners": ["10.0.0.5", "10.0.0.6"]}))
     [rule] = loaded.rules

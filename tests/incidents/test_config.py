@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from canhgac.config import parse_settings
-from canhgac.errors import ConfigErrors
+from canhgac.core.config import EXAMPLE_CONFIG, parse_settings
+from canhgac.core.errors import ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = (ROOT / "config" / "example.yaml").read_text(encoding="utf-8").split("\nincidents:")[0]
+BASE = EXAMPLE_CONFIG.read_text(encoding="utf-8").split("\nincidents:")[0]
 
 
 def test_the_example_block_parses_with_the_legal_numbers() -> None:
-    settings = parse_settings((ROOT / "config" / "example.yaml").read_text(encoding="utf-8"), "example.yaml")
+    settings = parse_settings(EXAMPLE_CONFIG.read_text(encoding="utf-8"), "example.yaml")
     deadlines = settings.incidents.deadlines
     assert (deadlines.incident_notice_hours, deadlines.breach_notice_hours) == (5 * 24, 72)
     assert settings.incidents.grouping.fingerprint == ["rule", "agency", "source.ip"]

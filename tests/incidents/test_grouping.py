@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from canhgac.config import Settings
-from canhgac.config_incidents import Grouping, IncidentSettings
-from canhgac.directory import Directory
-from canhgac.model import Alert, IncidentState, Resolution, Severity, Suppression
-from incidents import lifecycle
-from incidents.service import IncidentService
-from storage.base import IncidentQuery, Store
+from canhgac.core.config import Settings
+from canhgac.core.config_incidents import Grouping, IncidentSettings
+from canhgac.core.directory import Directory
+from canhgac.core.model import Alert, IncidentState, Resolution, Severity, Suppression
+from canhgac.incidents import lifecycle
+from canhgac.incidents.service import IncidentService
+from canhgac.storage.base import IncidentQuery, Store
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

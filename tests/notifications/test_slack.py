@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from canhgac.core.config import NotificationRoute, NotificationSettings, Settings, SlackSettings
+from canhgac.core.directory import Directory
+from canhgac.core.model import Incident, Severity
+from canhgac.incidents.service import IncidentChange
+from canhgac.notifications import NullNotifier, build_notifier
+from canhgac.notifications.slack import SlackNotifier, slack_client
+from canhgac.notifications.slack import notifier as slack_notifier_module
 
-from canhgac.config import NotificationRoute, NotificationSettings, Settings, SlackSettings
-from canhgac.directory import Directory
-from canhgac.model import Incident, Severity
-from incidents.service import IncidentChange
-from notifications import NullNotifier, build_notifier
-from notifications.slack import SlackNotifier, slack_client
-from notifications.slack import notifier as slack_notifier_module
 from tests.notifications.fake_slack import FakeSlack
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

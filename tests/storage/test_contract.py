@@ -7,9 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from canhgac.errors import NotFound, VersionConflict
-from canhgac.model import (
+from canhgac.core.errors import NotFound, VersionConflict
+from canhgac.core.model import (
     Alert,
     AuditEntry,
     DeadLetter,
@@ -19,7 +18,7 @@ from canhgac.model import (
     event_id,
     to_utc_iso,
 )
-from storage.base import AlertCursor, AlertQuery, EventCursor, EventQuery, IncidentQuery, Store
+from canhgac.storage.base import AlertCursor, AlertQuery, EventCursor, EventQuery, IncidentQuery, Store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 

@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from canhgac.model import (
+from canhgac.core.model import (
     Alert,
     ApiKeyRecord,
     Incident,
@@ -17,7 +16,7 @@ from canhgac.model import (
     event_id,
     to_utc_iso,
 )
-from storage.base import EventQuery, IncidentCursor, IncidentQuery, Store
+from canhgac.storage.base import EventQuery, IncidentCursor, IncidentQuery, Store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -98,7 +97,7 @@ def test_updates_move_the_indexed_columns(many: Store) -> None:
 
 
 def test_nested_incident_parts_round_trip(store: Store) -> None:
-    from canhgac.model import Comment, StateChange
+    from canhgac.core.model import Comment, StateChange
 
     base = incident(1)
     rich = base.model_copy(update={

@@ -6,9 +6,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
+from canhgac.core.config_base import StrictModel
 from pydantic import Field, model_validator
-
-from canhgac.config_base import StrictModel
 
 Port = Annotated[int, Field(ge=0, le=65535, description="0 picks a free port")]
 

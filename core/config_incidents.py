@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from canhgac.core.config_base import StrictModel
+from canhgac.core.model import IncidentCategory, Severity
 from pydantic import Field, field_validator, model_validator
-
-from canhgac.config_base import StrictModel
-from canhgac.model import IncidentCategory, Severity
 
 FINGERPRINT_PARTS = ("rule", "agency", "system")
 

@@ -11,7 +11,7 @@ Path = tuple[str | int, ...]
 
 def load_with_lines(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     """Return the document and a map from a key path (``("agencies", 2, "level")``) to its 1-based line."""
-    from canhgac.errors import ConfigError
+    from canhgac.core.errors import ConfigError
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from canhgac.core.config_base import StrictModel
+from canhgac.core.model import Severity
 from pydantic import Field
-
-from canhgac.config_base import StrictModel
-from canhgac.model import Severity
 
 
 class AnomalySettings(StrictModel):

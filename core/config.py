@@ -8,15 +8,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from canhgac.core.config_base import StrictModel
+from canhgac.core.config_collection import CollectionSettings, collection_reference_problems
+from canhgac.core.config_detection import AnomalySettings, DetectionSettings
+from canhgac.core.config_incidents import IncidentSettings, incident_reference_problems
+from canhgac.core.errors import ConfigError, ConfigErrors
+from canhgac.core.model import Severity
+from canhgac.core.yamlpos import line_of, load_with_lines
 from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, model_validator
-
-from canhgac.config_base import StrictModel
-from canhgac.config_collection import CollectionSettings, collection_reference_problems
-from canhgac.config_detection import AnomalySettings, DetectionSettings
-from canhgac.config_incidents import IncidentSettings, incident_reference_problems
-from canhgac.errors import ConfigError, ConfigErrors
-from canhgac.model import Severity
-from canhgac.yamlpos import line_of, load_with_lines
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXAMPLE_CONFIG = PACKAGE_DIR / "defaults" / "example.yaml"

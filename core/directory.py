@@ -6,8 +6,8 @@ import ipaddress
 from collections import defaultdict
 from functools import cached_property
 
-from canhgac.config import Agency, MonitoredSystem, Settings
-from canhgac.errors import NotFound
+from canhgac.core.config import Agency, MonitoredSystem, Settings
+from canhgac.core.errors import NotFound
 
 
 class Directory:
