@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from canhgac.api.headers import SecurityHeaders
+from canhgac.api.limits import API_PREFIX, PushRateLimiter, RequestLimits
+from canhgac.api.params import times_within_calendar
 from canhgac.api.problems import install_problem_handlers
 from canhgac.api.routes import (
     admin,
@@ -30,20 +32,26 @@ from canhgac.core.model import utcnow
 from canhgac.dashboards import WEB_DIR
 from canhgac.incidents.service import IncidentService
 from canhgac.storage.base import Store
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
-API_PREFIX = "/api/v1"
 #: Routers under /api/v1, in the order the OpenAPI document lists them; add new domains here.
 ROUTERS = [health.router, directory_routes.router, incidents.router, incident_actions.router, alerts.router,
            events.router, posture.router, reports.router, suppressions.router, rules.router, audit.router,
            admin.router, sources.router, ingest.router]
 
 
+class CanhGacApi(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so that an unexpected 500 carries the headers too.
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: Settings, store: Store, *, directory: Directory | None = None,
                clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    app = FastAPI(
+    app = CanhGacApi(
         title="Canh Gác",
         version=VERSION,
         description="Security operations centre for Vietnam's e-government. Errors are problem details "
@@ -52,13 +60,15 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
         # The bundled docs pages load their scripts from a CDN, which SOC networks often cannot reach.
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(times_within_calendar)],
     )
     app.state.settings = settings
     app.state.store = store
     app.state.directory = directory if directory is not None else Directory(settings)
     app.state.incidents = IncidentService(store, app.state.directory, clock=clock)
+    app.state.push_rate = PushRateLimiter(settings.collection.http.rate_limit)
     install_problem_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.mount("/assets", StaticFiles(directory=WEB_DIR), name="assets")

@@ -21,6 +21,9 @@ from starlette.concurrency import run_in_threadpool
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
 _bearer = HTTPBearer(auto_error=False, description="The API key, or an OIDC access token, as a bearer token")
 WRITERS = frozenset({Role.soc_admin, Role.soc_analyst, Role.agency_responder})
+#: Who may change what an agency's compliance record is measured from (detection time, serious flag, back-dated
+#: filings): the SOC, never the agency being measured.
+SOC_ROLES = frozenset({Role.soc_admin, Role.soc_analyst})
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,12 @@ class Principal:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             raise HTTPException(403, f"the role {self.role.value} may not do this")
+
+    def require_soc(self, field: str, what_vi: str, what_en: str) -> None:
+        """403 naming ``field`` unless the caller is the SOC."""
+        if self.role not in SOC_ROLES:
+            raise HTTPException(403, f"{field}: chỉ SOC (soc_admin, soc_analyst) được {what_vi} — only the SOC "
+                                     f"may {what_en}; the role {self.role.value} may not")
 
     def writable_scope(self) -> frozenset[str] | None:
         """The agencies whose incidents the caller may change (403 for read-only roles)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
+from canhgac.api.params import FIRST_YEAR, within_calendar
 from canhgac.core.config import Role
 from canhgac.core.model import (
     BreachDetails,
@@ -15,13 +17,23 @@ from canhgac.core.model import (
     Severity,
     TaskState,
 )
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Text = Annotated[str, Field(max_length=10_000)]
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 Ident = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def _in_calendar(moment: datetime) -> datetime:
+    if not within_calendar(moment):
+        raise ValueError(f"outside the calendar the stores keep (years {FIRST_YEAR}–9999 in UTC)")
+    return moment
+
+
+#: A time with a zone that the stores can keep and every clock can compute with (posture, reports).
+Moment = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
 
 
 class Body(BaseModel):
@@ -34,7 +46,7 @@ class IncidentCreate(Body):
     severity: Severity
     system: Ident | None = None
     description: Text = ""
-    detected_at: AwareDatetime | None = Field(None, description="Default: now")
+    detected_at: Moment | None = Field(None, description="Default: now")
     categories: Annotated[list[IncidentCategory], Field(max_length=10)] = Field(default_factory=list)
 
 
@@ -49,12 +61,14 @@ class IncidentPatch(Body):
     categories: Annotated[list[IncidentCategory], Field(max_length=10)] | None = None
     attack_tactics: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=20)] | None = None
     attack_techniques: Annotated[list[Annotated[str, Field(max_length=16)]], Field(max_length=50)] | None = None
-    detected_at: AwareDatetime | None = None
+    detected_at: Moment | None = None
     handling_result: Text | None = None
     recommendations: Text | None = None
     breach: BreachDetails | None = None
 
 
+#: Fields only the SOC may change: the legal clocks and the posture score count from them.
+SOC_ONLY = {"detected_at": ("sửa thời điểm phát hiện", "change the detection time")}
 NOT_NULL = ("title", "description", "severity", "categories", "attack_tactics", "attack_techniques",
             "handling_result", "recommendations")
 
@@ -97,7 +111,7 @@ class SeriousIn(Body):
 
 class FilingIn(Body):
     kind: FilingKind
-    filed_at: AwareDatetime | None = Field(None, description="Default: now")
+    filed_at: Moment | None = Field(None, description="Default: now")
     reference: Annotated[str, Field(max_length=300)] = ""
     late_reason: Reason | None = Field(None, description="Required when filed after the deadline")
 
@@ -119,7 +133,7 @@ class SuppressionIn(Body):
                              Annotated[str, Field(max_length=1000)]], Field(max_length=10)] = Field(
         default_factory=dict, description="Entity values that must all match, e.g. {\"source.ip\": \"…\"}")
     reason: Reason
-    expires: AwareDatetime
+    expires: Moment
 
 
 class ApiKeyIn(Body):

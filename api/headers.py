@@ -1,4 +1,7 @@
-"""Security headers on every response, and no caching of API data."""
+"""Security headers on every response, and no caching of API data.
+
+``create_app`` wraps the whole application in ``SecurityHeaders``, outside Starlette's error middleware, so that
+error answers (an unexpected 500, the 413s, 429s and 401s of ``api/limits.py``) carry the same headers."""
 
 from __future__ import annotations
 

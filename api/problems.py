@@ -42,10 +42,11 @@ class InvalidParameter(Exception):
 
 
 def problem(status: int, detail: str | None = None, *, errors: list[FieldError] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, extensions: dict[str, Any] | None = None) -> JSONResponse:
+    """``extensions``: RFC 9457 extension members, e.g. the ``error`` object Elasticsearch shippers read."""
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, errors=errors)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers,
-                        media_type=PROBLEM_JSON)
+    return JSONResponse({**(extensions or {}), **body.model_dump(exclude_none=True)}, status_code=status,
+                        headers=headers, media_type=PROBLEM_JSON)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

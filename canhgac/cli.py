@@ -10,7 +10,7 @@ from pathlib import Path
 from canhgac import __version__
 from canhgac.core.errors import CanhGacError, ConfigError, ConfigErrors, NotFound, UnknownFormat
 from canhgac.core.i18n import cli_language
-from canhgac.core.text import message
+from canhgac.core.text import message, printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,13 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     except ConfigErrors as exc:
         for error in exc.errors:
-            print(f"{message('error', language)}: {error}", file=sys.stderr)
+            print(f"{message('error', language)}: {printable(str(error))}", file=sys.stderr)
         return 2
     except (ConfigError, NotFound, UnknownFormat) as exc:
-        print(f"{message('error', language)}: {exc}", file=sys.stderr)
+        print(f"{message('error', language)}: {printable(str(exc))}", file=sys.stderr)
         return 2
     except CanhGacError as exc:
-        print(f"{message('error', language)}: {exc}", file=sys.stderr)
+        print(f"{message('error', language)}: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(message("stopped", language), file=sys.stderr)

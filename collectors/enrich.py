@@ -1,5 +1,8 @@
-"""Normalisation that needs the configuration: the real client behind trusted proxies, and whose event it
-is (the agency and system) when the source alone does not say."""
+"""Normalisation that needs the configuration: the real client behind trusted proxies, and which system of
+the event's agency a line names when the source alone does not say.
+
+What a line names (its host name, its server address) is written by whoever sent it, so it may pick a
+system only among those of the agency the source already belongs to; it never chooses the agency."""
 
 from __future__ import annotations
 
@@ -64,18 +67,19 @@ class Enricher:
             event["client.ip"] = peer
             event["source.ip"] = client
 
-    def resolve(self, event: Event) -> Any:
-        """The monitored system an event names through its host name or server address, if any."""
+    def resolve(self, event: Event, agency: str) -> Any:
+        """The monitored system of ``agency`` that the event names through its host name or server address,
+        if any; a system of any other agency (even one below it) is not attached."""
         for name in ("url.domain", "host.hostname"):
             host = event.get(name)
             if host and self.system_for_host is not None:
                 system = self.system_for_host(host)
-                if system is not None:
+                if system is not None and system.agency == agency:
                     return system
         for name in ("destination.ip", "host.ip"):
             address = event.get(name)
             if address and self.system_for_ip is not None:
                 system = self.system_for_ip(address)
-                if system is not None:
+                if system is not None and system.agency == agency:
                     return system
         return None

@@ -10,6 +10,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from canhgac.collectors.enrich import Enricher
@@ -21,6 +22,8 @@ from canhgac.core.model import DeadLetter, Event, to_utc_iso, utcnow
 
 __all__ = ["MAX_LINE_BYTES", "DecodeStats", "LineDecoder", "Origin", "RawLine"]
 MAX_LINE_BYTES = 64 * 1024
+#: How far ahead of its arrival an event's own time may be (clock skew); beyond it the time is not believed.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 log = logging.getLogger(__name__)
 _blake2b = hashlib.blake2b
 
@@ -50,8 +53,9 @@ class Origin:
 
     stream: str  # the logical stream name that makes event ids stable (a file: the live file's absolute path)
     path: str  # where operators find the line (a file path, ``syslog://10.0.0.5``, ``http:fluent-bit``)
-    agency: str | None  # None: resolved per event from the host or server address it names
-    system: str | None = None
+    agency: str | None  # None: nobody's lines, every one a dead letter (what a line names never says whose it is)
+    system: str | None = None  # None: per event, the system of ``agency`` named by the line's host or server address
+    unowned: str | None = None  # why an origin without an agency has none, for its dead letters
 
 
 class LineDecoder:
@@ -96,7 +100,9 @@ class LineDecoder:
         parse, common, prefix, max_bytes = self.parser.parse, self._common, self._id_prefix, self.max_bytes
         forwarded = self._forwarded
         check_owner = self._resolve or "organization.id" not in common
-        ingested = to_utc_iso(utcnow())
+        now = utcnow()
+        ingested = to_utc_iso(now)
+        future = to_utc_iso(now + FUTURE_TOLERANCE)
         stats.lines += len(lines)
         keep = events.append
         for line in lines:
@@ -135,6 +141,12 @@ class LineDecoder:
                 continue
             event = {**common, **fields, "event.id": eid, "event.original": text, "log.offset": offset,
                      "event.ingested": ingested}
+            if fields["@timestamp"] > future:
+                # A time from the future would move event-time windows past every real event: the event is
+                # kept at its arrival time, with the claimed time and a tag that counts it per source.
+                event["labels.claimed_timestamp"] = fields["@timestamp"]
+                event["@timestamp"] = ingested
+                tags = [*(tags or ()), "future_timestamp"]
             if tags is not None or "tags" in fields:
                 tags = [*fields.get("tags", ()), *(tags or ())]
                 event["tags"] = tags
@@ -153,13 +165,12 @@ class LineDecoder:
         return events, letters
 
     def _owner(self, event: Event) -> str | None:
-        system = self.enricher.resolve(event) if self._resolve else None  # type: ignore[union-attr]
-        if system is not None:
-            event["service.id"] = system.id
-            event.setdefault("organization.id", system.agency)
-        if "organization.id" not in event:
-            return (f"no agency for this line: {self.origin.path} belongs to no system, and no system lists the "
-                    f"host or server address it names")
+        if self.origin.agency is None:
+            return self.origin.unowned or f"no agency for this line: {self.origin.path} belongs to no system"
+        if self._resolve:
+            system = self.enricher.resolve(event, event["organization.id"])  # type: ignore[union-attr]
+            if system is not None:
+                event["service.id"] = system.id
         return None
 
     def _dead_letter(self, eid: str, offset: int, reason: str, text: str, tags: list[str] | None) -> DeadLetter:

@@ -20,7 +20,7 @@ from canhgac.collectors.parsers.times import zone_named
 from canhgac.collectors.push import PushSources
 from canhgac.collectors.rotation import live_name
 from canhgac.collectors.spool import Spool
-from canhgac.collectors.status import StatusBoard
+from canhgac.collectors.status import StatusBoard, flag_counts
 from canhgac.collectors.syslog import SyslogServer
 from canhgac.collectors.tail import FileSource, FileTailer
 from canhgac.core.config import FileLogSource, HttpLogSource, MonitoredSystem, Settings, SyslogLogSource, home_dir
@@ -113,7 +113,7 @@ class Collection:
                     checkpoints[key] = {"device": reader.device, "inode": reader.inode,
                                         "offset": decoder.resume_offset(reader.offset), "parser": decoder.snapshot()}
                 self.board.read(source_id, lines=len(lines), events=len(events), dead_letters=len(letters),
-                                flagged=sum(1 for e in events if "tags" in e),
+                                **flag_counts(events),
                                 newest=max((e["@timestamp"] for e in events), default=None))
                 self.delivery.submit(Batch(source_id, events, letters, checkpoints, len(lines)))
                 self.board.lag(source_id, reader.size() - reader.offset)
@@ -151,7 +151,8 @@ class Collection:
 
     def syslog_owner(self, sender: str, listener_agency: str | None) -> tuple[str | None, str | None, str | None]:
         """(agency, system, format) for a syslog sender address: a system's syslog source naming it, else the
-        system whose address range holds it, else the listener's default agency (system then per message)."""
+        system whose address range holds it, else the listener's default agency (the system then per message,
+        among that agency's own), else nobody's: (None, None, None), and its messages are dead letters."""
         for system in self.settings.systems:
             for source in system.log_sources:
                 if isinstance(source, SyslogLogSource) and _names_sender(source.senders, sender):

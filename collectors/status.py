@@ -8,10 +8,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from canhgac.core.model import parse_utc, to_utc_iso, utcnow
+from canhgac.core.model import Event, parse_utc, to_utc_iso, utcnow
 from canhgac.storage.base import Store
 
 STATE_PREFIX = "source-status:"
@@ -30,6 +31,8 @@ class SourceStatus:
     events: int = 0
     dead_letters: int = 0
     flagged: int = 0
+    future_time: int = 0  # events whose own time was too far ahead: stored at arrival time, tagged future_timestamp
+    late: int = 0  # events left out of correlation windows as older than their group allows
     dropped: int = 0  # UDP datagrams lost (socket overflow or a full spool), HTTP requests refused
     committed_events: int = 0
     lag_bytes: int = 0
@@ -52,6 +55,17 @@ class SourceStatus:
     def from_doc(cls, doc: dict[str, Any]) -> SourceStatus:
         known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__ and not k.startswith("_")}
         return cls(**known)
+
+
+def flag_counts(events: Sequence[Event]) -> dict[str, int]:
+    """The per-source counters that come from the events of a batch (for ``StatusBoard.read``)."""
+    flagged = future = 0
+    for event in events:
+        if "tags" in event:
+            flagged += 1
+            if "future_timestamp" in event["tags"]:
+                future += 1
+    return {"flagged": flagged, "future_time": future}
 
 
 class StatusBoard:
@@ -79,13 +93,14 @@ class StatusBoard:
             return status
 
     def read(self, source_id: str, *, lines: int, events: int, dead_letters: int, flagged: int = 0,
-             newest: str | None = None) -> None:
+             future_time: int = 0, newest: str | None = None) -> None:
         status = self.sources[source_id]
         with self._lock:
             status.lines += lines
             status.events += events
             status.dead_letters += dead_letters
             status.flagged += flagged
+            status.future_time += future_time
             status.last_read_at = to_utc_iso(utcnow())
             if newest is not None and (status.last_event_time is None or newest > status.last_event_time):
                 status.last_event_time = newest
@@ -107,6 +122,14 @@ class StatusBoard:
             status.lag_bytes = max(0, lag_bytes)
             if status.lag_bytes == 0:
                 status.caught_up_at = to_utc_iso(utcnow())
+
+    def late(self, counts: dict[str, int]) -> None:
+        """Events detection left out as late, per ``log.file.path``: counted on the sources reading that path."""
+        with self._lock:
+            for status in self.sources.values():
+                found = counts.get(status.path) or counts.get(status.id)
+                if found:
+                    status.late += found
 
     def dropped(self, source_id: str, count: int) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from canhgac.collectors.context import SourceContext
 from canhgac.collectors.delivery import Batch
 from canhgac.collectors.lines import LineDecoder, Origin
 from canhgac.collectors.raw import RawLine
+from canhgac.collectors.status import flag_counts
 from canhgac.core.config_collection import SyslogInput
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,8 @@ class SyslogServer:
         decoder = self._decoders.get(stream)
         if decoder is None:
             agency, system, fmt = self.collection.syslog_owner(sender, self.listener.default_agency)
-            origin = Origin(stream=stream, path=f"syslog://{sender}", agency=agency, system=system)
+            origin = Origin(stream=stream, path=f"syslog://{sender}", agency=agency, system=system,
+                            unowned=None if agency is not None else self._unclaimed(sender))
             parser = self.collection.parser(fmt or self.listener.format, self.listener.timezone)
             decoder = LineDecoder(parser, origin, self.collection.enricher)
             if len(self._decoders) > 10000:
@@ -112,10 +114,15 @@ class SyslogServer:
             self._decoders[stream] = decoder
         return decoder
 
+    def _unclaimed(self, sender: str) -> str:
+        return (f"syslog sender {sender} on listener {self.listener.name!r} belongs to no system (no type: syslog "
+                f"log source lists it, no system's ip_ranges hold it) and the listener has no default_agency; "
+                f"the host name in a message never chooses the agency")
+
     def _deliver(self, source_id: str, decoder: LineDecoder, frames: list[RawLine], *, wait: bool) -> bool:
         events, letters = decoder.decode(frames)
         self.board.read(source_id, lines=len(frames), events=len(events), dead_letters=len(letters),
-                        flagged=sum(1 for e in events if "tags" in e),
+                        **flag_counts(events),
                         newest=max((e["@timestamp"] for e in events), default=None))
         return self.collection.delivery.submit(Batch(source_id, events, letters, {}, len(frames)), wait=wait)
 

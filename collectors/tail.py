@@ -27,7 +27,7 @@ from canhgac.collectors.rotation import (
     matches_head,
     rotated_siblings,
 )
-from canhgac.collectors.status import StatusBoard
+from canhgac.collectors.status import StatusBoard, flag_counts
 from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class FileSource:
         if self.board is not None:
             newest = max((e["@timestamp"] for e in events), default=None)
             self.board.read(self.id, lines=len(lines), events=len(events), dead_letters=len(letters),
-                            flagged=sum(1 for e in events if "tags" in e), newest=newest)
+                            **flag_counts(events), newest=newest)
             if self.reader is not None and not self._in_backlog:
                 self._lag(self.reader)
         return batch

@@ -45,11 +45,36 @@ class SpoolSettings(StrictModel):
     fsync: bool = Field(True, description="fsync each spooled batch (survives a power cut, costs a disk flush)")
 
 
+class PushRateLimit(StrictModel):
+    """Token buckets per push token (per ``type: http`` log source): requests, and lines. Over budget → 429 with
+    ``Retry-After``; the refused request stores nothing, and shippers resend it."""
+
+    requests_per_second: Annotated[float, Field(gt=0)] = 100.0
+    request_burst: Annotated[int, Field(ge=1)] = 500
+    lines_per_second: Annotated[float, Field(gt=0)] = 20_000.0
+    line_burst: Annotated[int, Field(ge=1, description="at least max_lines, or a full request never passes")] = 200_000
+
+
 class HttpInput(StrictModel):
-    """``POST /api/v1/ingest`` and the Elasticsearch-compatible ``/api/v1/ingest/es/_bulk``."""
+    """``POST /api/v1/ingest`` and the Elasticsearch-compatible ``/api/v1/ingest/es/_bulk``. A request over a size
+    limit is refused whole (413) before anything of it is stored; the shipper has to send smaller batches."""
 
     enabled: bool = True
-    max_body_bytes: Annotated[int, Field(ge=1024)] = 32 << 20
+    max_body_bytes: Annotated[int, Field(ge=1024, description="as sent (compressed or not)")] = 32 << 20
+    max_uncompressed_bytes: Annotated[int, Field(ge=1024, description="after Content-Encoding")] = 32 << 20
+    max_lines: Annotated[int, Field(ge=1, description="per request; a _bulk action and its document are two")] = 100_000
+    max_dead_letters: Annotated[int, Field(ge=0, description=(
+        "kept one by one per request; the rest are counted in one summary dead letter"))] = 100
+    max_bulk_items: Annotated[int, Field(ge=1, description=(
+        "items listed in a _bulk answer; the rest are counted in items_not_listed"))] = 1000
+    rate_limit: PushRateLimit = PushRateLimit()
+
+    @model_validator(mode="after")
+    def _burst_holds_a_request(self) -> HttpInput:
+        if self.rate_limit.line_burst < self.max_lines:
+            raise ValueError(f"rate_limit.line_burst ({self.rate_limit.line_burst}) must be at least max_lines "
+                             f"({self.max_lines}), or a request of max_lines lines is never accepted")
+        return self
 
 
 class TailSettings(StrictModel):

@@ -38,7 +38,8 @@ class Deadlines(StrictModel):
 
 class Grouping(StrictModel):
     fingerprint: Annotated[list[str], Field(min_length=1, description=(
-        "What makes alerts one incident: rule, agency, system and entity fields such as source.ip"))] = \
+        "What makes alerts one incident: agency (required), rule, system and entity fields such as "
+        "source.ip"))] = \
         Field(default_factory=lambda: ["rule", "agency", "source.ip"])
     window_minutes: Annotated[int, Field(ge=1, description="An alert joins an open incident seen this recently")] \
         = 1440
@@ -52,6 +53,9 @@ class Grouping(StrictModel):
             if part not in FINGERPRINT_PARTS and not part.replace(".", "").replace("_", "").isalnum():
                 raise ValueError(f"fingerprint part {part!r} is neither {', '.join(FINGERPRINT_PARTS)} "
                                  f"nor a field name")
+        if "agency" not in parts:
+            raise ValueError("the fingerprint must include agency: without it, alerts of different agencies "
+                             "would share one incident, and each agency would see the others' alerts")
         return parts
 
 

@@ -1,6 +1,8 @@
-"""Command-line wording and number formats, Vietnamese first."""
+"""Command-line wording and number formats, Vietnamese first; making stored text safe to print."""
 
 from __future__ import annotations
+
+import re
 
 MESSAGES: dict[str, dict[str, str]] = {
     "vi": {
@@ -23,6 +25,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.stop": "Nhấn Ctrl-C để dừng.",
         "demo.home": "Dữ liệu (CANHGAC_HOME): {home}",
         "serve.ready": "Canh Gác phục vụ tại {url} (kho dữ liệu: {store})",
+        "serve.no_config": "Không tìm thấy cấu hình (--config, CANHGAC_CONFIG hoặc $CANHGAC_HOME/canhgac.yaml). "
+                           "canhgac serve không chạy bằng cấu hình ví dụ: các khóa API thử nghiệm trong đó là "
+                           "công khai, ai cũng đăng nhập được.",
+        "serve.demo_keys": "Cấu hình {file} dùng khóa API thử nghiệm công khai ({keys}): ai cũng đăng nhập được. "
+                           "Thay bằng khóa của riêng bạn (lưu SHA-256 trong api_keys).",
+        "serve.hint": "Tạo cấu hình: canhgac config example > canhgac.yaml, sửa cơ quan, hệ thống và khóa API, "
+                      "rồi chạy canhgac serve --config canhgac.yaml. Chỉ để chạy thử: canhgac demo hoặc "
+                      "canhgac serve --demo.",
+        "serve.demo_mode": "Chế độ chạy thử (--demo): chấp nhận khóa API thử nghiệm công khai — không dùng cho "
+                           "hệ thống thật.",
         "stopped": "Đã dừng.",
         "none": "Không có bản ghi nào.",
     },
@@ -46,6 +58,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.stop": "Press Ctrl-C to stop.",
         "demo.home": "Data (CANHGAC_HOME): {home}",
         "serve.ready": "Canh Gác serving at {url} (store: {store})",
+        "serve.no_config": "No configuration found (--config, CANHGAC_CONFIG or $CANHGAC_HOME/canhgac.yaml). "
+                           "canhgac serve does not run on the example configuration: its demo API keys are "
+                           "public, anyone could sign in.",
+        "serve.demo_keys": "Configuration {file} uses the public demo API keys ({keys}): anyone could sign in. "
+                           "Replace them with your own (their SHA-256 in api_keys).",
+        "serve.hint": "Create one: canhgac config example > canhgac.yaml, edit the agencies, systems and API keys, "
+                      "then run canhgac serve --config canhgac.yaml. Only to try it out: canhgac demo or "
+                      "canhgac serve --demo.",
+        "serve.demo_mode": "Demo mode (--demo): the public demo API keys are accepted — not for real systems.",
         "stopped": "Stopped.",
         "none": "Nothing found.",
     },
@@ -62,3 +83,34 @@ def number(value: float, language: str, decimals: int = 0) -> str:
     if language == "vi":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
+
+
+#: What a terminal could act on or hide behind, beyond the C0 controls (which JSON encoders already escape):
+#: DEL, C1 controls (8-bit CSI/OSC), bidi marks, overrides and isolates, invisible separators and joiners,
+#: line and paragraph separators, the byte order mark, interlinear annotation marks, lone surrogates.
+_UNSAFE_BEYOND_C0 = "\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
+#: In a table cell tab and newline are escaped too: a cell is one line.
+_UNSAFE_FOR_TERMINAL = re.compile(f"[\x00-\x1f{_UNSAFE_BEYOND_C0}]")
+_UNSAFE_IN_JSON = re.compile(f"[{_UNSAFE_BEYOND_C0}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (or that would hide or reorder what is shown)
+    replaced by a visible escape: ``\\x1b``, ``\\x9b``, ``\\u202e``. For every table and text line the
+    command line prints from stored data."""
+    return _UNSAFE_FOR_TERMINAL.sub(_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable_json(line: str) -> str:
+    """A JSON text with the characters a terminal would act on written as ``\\uXXXX`` escapes: the same
+    JSON value (they can only occur inside strings), safe to print."""
+    return _UNSAFE_IN_JSON.sub(_json_escape, line)

@@ -78,6 +78,10 @@ class DetectionEngine:
         current = self.current
         return current.detector.detect(events) + current.indicators.detect(events)
 
+    def late_by_source(self) -> dict[str, int]:
+        """Events left out of correlation windows as too late, per ``log.file.path`` (since this rule set)."""
+        return self.current.detector.correlation.late_by_source()
+
     def checkpoint(self) -> int:
         """Write the correlation windows changed since the last checkpoint; call after alerts are stored."""
         if self.store is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from canhgac.core.model import (
@@ -36,6 +36,9 @@ NEXT_STATES: dict[IncidentState, frozenset[IncidentState]] = {
     S.resolved: frozenset({S.closed}),
     S.closed: frozenset(),
 }
+#: How long before now an agency's own staff may date a filing (sent, then recorded a little later); earlier
+#: dates would let an agency turn a missed deadline into a met one, so they are the SOC's to record.
+AGENCY_BACKDATE_TOLERANCE = timedelta(minutes=15)
 TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
 TACTIC = re.compile(r"^[a-z]+(-[a-z]+)*$")
 

@@ -42,17 +42,25 @@ def create_manual(service: IncidentService, *, actor: str, agency: str, title: s
 
 def merge(service: IncidentService, target_id: str, source_ids: Sequence[str], *, scope: frozenset[str] | None,
           expected_version: str, actor: str) -> Incident:
-    """Fold the sources into the target; each source is closed as a duplicate that points at the target."""
+    """Fold the sources into the target; each source is closed as a duplicate that points at the target.
+
+    Only incidents of the target's own agency merge: the merged incident shows every source's alerts, addresses
+    and numbers to whoever sees the target, and an agency below or beside it must not see another's."""
     if target_id in source_ids:
         raise InvalidChange("body.source_ids", "an incident cannot be merged into itself")
+    target = service.get(target_id, scope=scope)
     sources = []
-    for index, source_id in enumerate(dict.fromkeys(source_ids)):
+    for source_id in dict.fromkeys(source_ids):
+        field = f"body.source_ids[{list(source_ids).index(source_id)}]"
         source = service.store.get_incident(source_id, agencies=scope)
         if source is None:
             raise NotFound("no such incident")
         if source.merged_into is not None:
-            raise InvalidChange(f"body.source_ids[{index}]", f"{source_id} was already merged into "
-                                                              f"{source.merged_into}")
+            raise InvalidChange(field, f"{source_id} was already merged into {source.merged_into}")
+        if source.agency != target.agency:
+            raise InvalidChange(field, f"chỉ gộp được các sự cố của cùng một cơ quan, đơn vị: {source_id} thuộc "
+                                       f"{source.agency}, {target_id} thuộc {target.agency} — only incidents of the "
+                                       f"same agency can be merged")
         sources.append(source)
 
     def fold(target: Incident) -> Incident:

@@ -9,8 +9,9 @@ Score (0–100, higher is better), documented in docs/decisions/0024-posture-sco
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -199,3 +200,30 @@ def ranking(items: list[Assessed], directory: Directory, level: AgencyLevel, *, 
                          open_total=p.open_total, serious_open=p.serious_open, overdue=len(p.overdue),
                          sla_compliance=p.sla_compliance) for n, (p, a) in enumerate(scored, start=1)]
     return Ranking(level=level, period_start=since, period_end=now, total=len(entries), entries=entries)
+
+
+class RankingCache:
+    """Rankings by level and period, each computed at most once per ``lifetime`` of the service's clock.
+
+    A ranking reads and assesses every incident of the period and any signed-in caller may ask for it, so
+    it is not recomputed per request; a change shows within ``lifetime``. One ranking is computed at a time:
+    callers asking meanwhile wait for it instead of each starting their own.
+    """
+
+    def __init__(self, lifetime: timedelta = timedelta(seconds=60), size: int = 16) -> None:
+        self.lifetime = lifetime
+        self.size = size
+        self._entries: OrderedDict[tuple[AgencyLevel, int], tuple[datetime, Ranking]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, level: AgencyLevel, days: int, now: datetime, compute: Callable[[], Ranking]) -> Ranking:
+        key = (level, days)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or not timedelta(0) <= now - found[0] < self.lifetime:
+                found = (now, compute())
+                self._entries[key] = found
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return found[1].model_copy(deep=True)  # callers filter the entries of their copy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -9,16 +10,19 @@ import orjson
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.cursor import decode, encode, link_next
 from canhgac.api.deps import StoreDep
-from canhgac.api.params import Limit, ObjectId, RequestedScope
+from canhgac.api.params import CALENDAR, Limit, ObjectId, RequestedScope, within_calendar, within_int64
 from canhgac.api.problems import InvalidParameter, problem_responses
 from canhgac.core.errors import NotFound
+from canhgac.core.model import parse_utc, to_utc_iso
 from canhgac.storage.base import EventCursor, EventQuery
+from canhgac.storage.elasticsearch.mappings import EVENT_FIELDS
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 router = APIRouter(tags=["events"], responses=problem_responses(401, 404, 422, 503))
 FIELD_NAME = re.compile(r"^[A-Za-z@][A-Za-z0-9_.@-]{0,99}$")
 MAX_FILTERS = 20
+INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _filters(raw: list[str]) -> dict[str, list[str]]:
@@ -27,8 +31,36 @@ def _filters(raw: list[str]) -> dict[str, list[str]]:
         name, sep, value = item.partition(":")
         if not sep or not FIELD_NAME.match(name):
             raise InvalidParameter(f"query.field[{index}]", "expected field.name:value, e.g. source.ip:203.0.113.5")
-        out.setdefault(name, []).append(value)
+        try:
+            out.setdefault(name, []).append(_typed(name, value))
+        except ValueError as exc:
+            raise InvalidParameter(f"query.field[{index}]", f"{name}: {exc}") from None
     return out
+
+
+def _typed(name: str, value: str) -> str:
+    """The value as the stores compare it, for fields with a type (``long``, ``ip``, ``date``): out of the type,
+    a filter could match nothing on one store and be an error on the other."""
+    kind = EVENT_FIELDS.get(name, {}).get("type")
+    if kind == "long" or (kind is None and value.lstrip("-").isdigit()):  # SQLite compares digits as integers
+        if not INTEGER.fullmatch(value) or not within_int64(int(value)):
+            raise ValueError("expected a whole number of at most 64 bits" if kind else
+                             "a number beyond 64 bits (or in other digits than 0-9) cannot be searched")
+        return str(int(value)) if kind else value
+    if kind == "ip":
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError("expected an IPv4 or IPv6 address") from None
+    if kind == "date":
+        try:
+            moment = parse_utc(value)
+        except (ValueError, OverflowError):
+            moment = None
+        if moment is None or not within_calendar(moment):
+            raise ValueError(f"expected an ISO 8601 time {CALENDAR}")
+        return to_utc_iso(moment)
+    return value
 
 
 @router.get("/events", response_model=list[dict[str, Any]],

@@ -105,19 +105,27 @@ def remove_observable(incident_id: ObjectId, observable_id: ItemId, principal: C
 
 
 @router.post("/incidents/{incident_id}/serious", response_model=IncidentView,
-             summary="Override the computed serious-incident flag with a reason (null removes the override)")
+             summary="Override the computed serious-incident flag with a reason (null removes the override); "
+                     "SOC only")
 def override_serious(incident_id: ObjectId, body: SeriousIn, principal: CurrentPrincipal, service: ServiceDep,
                      version: IfMatch, presenter: PresenterDep, response: Response) -> IncidentView:
+    principal.require_soc("body.serious", "ghi đè cờ sự cố nghiêm trọng", "override the serious-incident flag")
     return _act(incident_id, principal, service, version, "serious_override",
                 lambda i: lifecycle.override_serious(i, body.serious, body.reason, actor=principal.name,
                                                      now=service.clock()), presenter, response)
 
 
 @router.post("/incidents/{incident_id}/filings", response_model=IncidentView,
-             summary="Record that a legal notice was sent; after its deadline a reason is required")
+             summary="Record that a legal notice was sent; after its deadline a reason is required. Agency staff "
+                     "record it as sent now; an earlier time is for the SOC")
 def file_notice(incident_id: ObjectId, body: FilingIn, principal: CurrentPrincipal, service: ServiceDep,
                 version: IfMatch, presenter: PresenterDep, response: Response) -> IncidentView:
     now = service.clock()
+    tolerance = lifecycle.AGENCY_BACKDATE_TOLERANCE
+    if body.filed_at is not None and body.filed_at < now - tolerance:
+        minutes = int(tolerance.total_seconds() // 60)
+        principal.require_soc("body.filed_at", f"ghi nhận văn bản gửi sớm hơn {minutes} phút trước",
+                              f"record a filing sent more than {minutes} minutes ago")
     return _act(incident_id, principal, service, version, f"filing:{body.kind.value}",
                 lambda i: lifecycle.file_notice(i, body.kind, due=due_for_filing(i, service.settings, body.kind),
                                                 filed_at=body.filed_at or now, actor=principal.name, now=now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from canhgac.api.auth import CurrentPrincipal
-from canhgac.api.bodies import NOT_NULL, IncidentCreate, IncidentPatch
+from canhgac.api.bodies import NOT_NULL, SOC_ONLY, IncidentCreate, IncidentPatch
 from canhgac.api.cursor import decode, encode, link_next
 from canhgac.api.deps import ServiceDep, StoreDep
 from canhgac.api.etag import expected_version, set_etag
@@ -103,7 +103,8 @@ def get_incident(incident: CurrentIncident, principal: CurrentPrincipal, store: 
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentView, responses=WRITE_PROBLEMS,
-              summary="Change fields (title, severity, assignee, categories, ATT&CK, detection time, report text)")
+              summary="Change fields (title, severity, assignee, categories, ATT&CK, report text; the detection "
+                      "time: SOC only)")
 def patch_incident(incident_id: ObjectId, body: IncidentPatch, principal: CurrentPrincipal, service: ServiceDep,
                    presenter: PresenterDep, version: IfMatch, response: Response) -> IncidentView:
     scope = principal.writable_scope()
@@ -113,6 +114,8 @@ def patch_incident(incident_id: ObjectId, body: IncidentPatch, principal: Curren
             raise InvalidChange(f"body.{name}", "cannot be null")
     if not changes:
         raise InvalidChange("body", "nothing to change")
+    for name in changes.keys() & SOC_ONLY.keys():
+        principal.require_soc(f"body.{name}", *SOC_ONLY[name])
     known = visible_systems(service, scope)
     incident = service.apply(incident_id, scope=scope, expected_version=version, actor=principal.name,
                              action="update", mutate=lambda i: lifecycle.apply_fields(

@@ -1,7 +1,10 @@
 """Log push: ``POST /api/v1/ingest`` (NDJSON or plain lines) and an Elasticsearch-compatible endpoint under
 ``/api/v1/ingest/es`` so that the stock Elasticsearch outputs of Fluent Bit, Vector and Logstash can ship to
 Canh Gác. Each push token belongs to one ``type: http`` log source of one system; the events are that
-system's. The work happens in ``collectors/push.py``; this module is the HTTP surface."""
+system's. The work happens in ``collectors/push.py``; this module is the HTTP surface.
+
+Limits (``collection.http``): the token is checked before the body is read; a request over a size limit is refused
+whole (413) and one over its token's rate (429, ``Retry-After``) too, in both cases with nothing stored."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import base64
 import binascii
 from typing import Annotated, Any
 
+from canhgac.api.limits import PushRateLimiter, RequestTooLarge
 from canhgac.api.problems import problem, problem_responses
-from canhgac.collectors.push import BodyTooLarge, PushTarget, decompress
+from canhgac.collectors.push import BodyTooLarge, PushResult, PushTarget, count_lines, decompress
+from canhgac.core.config_collection import HttpInput
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -26,7 +31,8 @@ SUBMIT_TIMEOUT = 10.0
 class IngestResult(BaseModel):
     received: int
     events: int
-    dead_letters: int
+    dead_letters: int  # lines that did not become events
+    dead_letters_summarised: int = 0  # of those, counted in one summary dead letter instead of kept one by one
 
 
 def _collection(request: Request) -> Any:
@@ -55,23 +61,30 @@ def _token(authorization: str | None, api_key: str | None) -> str | None:
     return None
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"the body is over {limit} bytes")
+async def _body(request: Request, limits: HttpInput) -> bytes:
+    """The uncompressed body, bounded (``RequestLimits`` already refused an over-long ``Content-Length``)."""
     chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"the body is over {limit} bytes")
-        chunks.append(chunk)
-    return decompress(b"".join(chunks), request.headers.get("content-encoding"), limit)
+    try:
+        async for chunk in request.stream():
+            chunks.append(chunk)
+    except RequestTooLarge:
+        raise BodyTooLarge(f"the body is over {limits.max_body_bytes} bytes") from None
+    return decompress(b"".join(chunks), request.headers.get("content-encoding"), limits.max_uncompressed_bytes)
 
 
 def _es_error(status: int, kind: str, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
-                         "status": status}, status_code=status, headers={**ES_HEADERS, **(headers or {})})
+    """A problem document that also carries Elasticsearch's ``error`` object, which shippers log and act on."""
+    error = {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason}
+    return problem(status, reason, headers={**ES_HEADERS, **(headers or {})}, extensions={"error": error})
+
+
+def _too_large(exc: BodyTooLarge) -> str:
+    return f"yêu cầu quá lớn, hãy gửi lô nhỏ hơn — the request is too large ({exc}); send smaller batches"
+
+
+def _slow_down(seconds: int) -> str:
+    return (f"mã đẩy log này gửi quá nhanh, thử lại sau {seconds} giây — this push token is over its rate limit; "
+            f"retry in {seconds} s")
 
 
 class Pusher:
@@ -80,6 +93,8 @@ class Pusher:
     def __init__(self, request: Request, authorization: Annotated[str | None, Header()] = None,
                  x_api_key: Annotated[str | None, Header()] = None) -> None:
         self.collection = _collection(request)
+        self.limits: HttpInput = request.app.state.settings.collection.http
+        self.rate: PushRateLimiter = request.app.state.push_rate
         self.target: PushTarget | None = None
         self.refusal: tuple[int, str] | None = None
         if self.collection is None or not self.collection.settings.collection.http.enabled:
@@ -95,7 +110,7 @@ UNAUTHORIZED = {"WWW-Authenticate": 'Basic realm="canhgac", Bearer realm="canhga
 
 
 @router.post("/ingest", response_model=IngestResult, status_code=202,
-             responses=problem_responses(401, 413, 415, 503),
+             responses=problem_responses(401, 413, 415, 429, 503),
              summary="Push log records: NDJSON (one JSON document per line) or plain log lines (text/plain)")
 async def ingest(request: Request, pusher: PusherDep) -> Any:
     if pusher.refusal is not None:
@@ -105,19 +120,32 @@ async def ingest(request: Request, pusher: PusherDep) -> Any:
     content_type = request.headers.get("content-type", "application/x-ndjson").split(";")[0].strip().lower()
     if content_type not in ("application/x-ndjson", "application/json", "application/jsonl", "text/plain"):
         return problem(415, f"send application/x-ndjson or text/plain, not {content_type}")
+    if (wait := pusher.rate.request(pusher.target.id)) is not None:
+        return problem(429, _slow_down(wait), headers={"Retry-After": str(wait)})
     try:
-        body = await _body(request, pusher.collection.settings.collection.http.max_body_bytes)
+        body = await _body(request, pusher.limits)
+        lines = count_lines(body, pusher.limits.max_lines)
     except BodyTooLarge as exc:
-        return problem(413, str(exc))
+        return problem(413, _too_large(exc))
     except ValueError as exc:
         return problem(415, str(exc))
-    push = pusher.collection.push
-    batch = await run_in_threadpool(push.lines_batch, pusher.target, body, json_lines=content_type != "text/plain")
-    accepted = await run_in_threadpool(pusher.collection.delivery.submit, batch, timeout=SUBMIT_TIMEOUT)
+    if (wait := pusher.rate.lines(pusher.target.id, lines)) is not None:
+        return problem(429, _slow_down(wait), headers={"Retry-After": str(wait)})
+    result = await run_in_threadpool(pusher.collection.push.lines_batch, pusher.target, body,
+                                     json_lines=content_type != "text/plain",
+                                     max_dead_letters=pusher.limits.max_dead_letters)
+    if not await _submitted(pusher, result):
+        return problem(503, "the store is down and the spool is full; retry later", headers={"Retry-After": "5"})
+    return IngestResult(received=result.batch.lines, events=len(result.batch.events),
+                        dead_letters=result.dead_letters, dead_letters_summarised=result.summarised)
+
+
+async def _submitted(pusher: Pusher, result: PushResult) -> bool:
+    assert pusher.target is not None
+    accepted = await run_in_threadpool(pusher.collection.delivery.submit, result.batch, timeout=SUBMIT_TIMEOUT)
     if not accepted:
         pusher.collection.board.error(pusher.target.id, "a push was refused: the store is down, the spool full")
-        return problem(503, "the store is down and the spool is full; retry later", headers={"Retry-After": "5"})
-    return IngestResult(received=batch.lines, events=len(batch.events), dead_letters=len(batch.letters))
+    return accepted
 
 
 @router.post(ES_PREFIX + "/_bulk", include_in_schema=True,
@@ -130,19 +158,27 @@ async def bulk(request: Request, pusher: PusherDep) -> Response:
         kind = "security_exception" if status == 401 else "unavailable_exception"
         return _es_error(status, kind, detail, UNAUTHORIZED if status == 401 else None)
     assert pusher.target is not None
+    if (wait := pusher.rate.request(pusher.target.id)) is not None:
+        return _es_error(429, "es_rejected_execution_exception", _slow_down(wait), {"Retry-After": str(wait)})
     try:
-        body = await _body(request, pusher.collection.settings.collection.http.max_body_bytes)
+        body = await _body(request, pusher.limits)
+        lines = count_lines(body, pusher.limits.max_lines)
     except BodyTooLarge as exc:
-        return _es_error(413, "content_too_long_exception", str(exc))
+        return _es_error(413, "content_too_long_exception", _too_large(exc))
     except ValueError as exc:
         return _es_error(400, "parse_exception", str(exc))
-    result = await run_in_threadpool(pusher.collection.push.bulk, pusher.target, body)
-    accepted = await run_in_threadpool(pusher.collection.delivery.submit, result.batch, timeout=SUBMIT_TIMEOUT)
-    if not accepted:  # 429 is what every shipper retries with backoff
+    if (wait := pusher.rate.lines(pusher.target.id, lines)) is not None:
+        return _es_error(429, "es_rejected_execution_exception", _slow_down(wait), {"Retry-After": str(wait)})
+    result = await run_in_threadpool(pusher.collection.push.bulk, pusher.target, body,
+                                     max_dead_letters=pusher.limits.max_dead_letters,
+                                     max_items=pusher.limits.max_bulk_items)
+    if not await _submitted(pusher, result):  # 429 is what every shipper retries with backoff
         return _es_error(429, "es_rejected_execution_exception", "the store is down and the spool is full",
                          {"Retry-After": "5"})
-    errors = any(next(iter(item.values()))["status"] >= 300 for item in result.items)
-    return JSONResponse({"took": 1, "errors": errors, "items": result.items}, headers=ES_HEADERS)
+    answer: dict[str, Any] = {"took": 1, "errors": result.errors, "items": result.items}
+    if result.items_not_listed:  # not an Elasticsearch member; shippers ignore it, people reading logs do not
+        answer["items_not_listed"] = result.items_not_listed
+    return JSONResponse(answer, headers=ES_HEADERS)
 
 
 @router.get(ES_PREFIX, include_in_schema=False)

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.deps import ClockDep, DirectoryDep, ServiceDep, StoreDep
-from canhgac.api.params import ObjectId, RequestedScope
-from canhgac.api.problems import problem_responses
+from canhgac.api.params import CALENDAR, ObjectId, RequestedScope, within_calendar
+from canhgac.api.problems import InvalidParameter, problem_responses
 from canhgac.core.timeutil import VIETNAM
-from canhgac.incidents.monitoring import MonitoringReport, Period, monitoring_report
+from canhgac.incidents.monitoring import MonitoringReport, Period, monitoring_report, period_bounds
 from canhgac.incidents.report_html import breach_notice_html, incident_notice_html, monitoring_html
 from canhgac.incidents.reports import BreachNotice, IncidentNotice, breach_notice, incident_notice
 from fastapi import APIRouter, Query
@@ -53,5 +53,11 @@ def monitoring(principal: CurrentPrincipal, scope: RequestedScope, store: StoreD
                day: Annotated[date | None, Query(description="A day of the period (default: today, GMT+7)")] = None,
                format: Format = "json") -> Response:
     chosen = day or clock().astimezone(VIETNAM).date()
+    try:
+        fits = all(within_calendar(bound) for bound in period_bounds(period, chosen))
+    except OverflowError:  # the first or the last week of the calendar
+        fits = False
+    if not fits:
+        raise InvalidParameter("query.day", f"the {period} period of this day must lie {CALENDAR}")
     report = monitoring_report(store, directory, scope, agency or principal.agency, period, chosen)
     return _answer(report, monitoring_html(report) if format == "html" else None)

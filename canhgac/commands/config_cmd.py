@@ -9,7 +9,7 @@ from pathlib import Path
 from canhgac.core.config import EXAMPLE_CONFIG, load_settings
 from canhgac.core.errors import ConfigError, ConfigErrors
 from canhgac.core.i18n import cli_language
-from canhgac.core.text import message
+from canhgac.core.text import message, printable
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -34,11 +34,11 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigErrors as exc:
         print(message("config.bad", language, count=len(exc.errors)), file=sys.stderr)
         for error in exc.errors:
-            print(f"  {error}", file=sys.stderr)
+            print(f"  {printable(str(error))}", file=sys.stderr)
         return 1
     except ConfigError as exc:
         print(message("config.bad", language, count=1), file=sys.stderr)
-        print(f"  {exc}", file=sys.stderr)
+        print(f"  {printable(str(exc))}", file=sys.stderr)
         return 1
     print(message("config.ok", cli_language(settings.language), file=args.file, agencies=len(settings.agencies),
                   systems=len(settings.systems), keys=len(settings.api_keys), store=settings.store.kind))

@@ -14,7 +14,7 @@ from canhgac.core.config import load_settings
 from canhgac.core.directory import Directory
 from canhgac.core.i18n import cli_language, term
 from canhgac.core.model import IncidentState, Severity, utcnow
-from canhgac.core.text import message
+from canhgac.core.text import message, printable, printable_json
 from canhgac.core.timeutil import local_display
 
 PAGE = 1000
@@ -63,7 +63,7 @@ def _emit(rows: Iterator[dict], args: argparse.Namespace, columns: list[str], la
             break
         count += 1
         if args.format == "jsonl":
-            out.write(orjson.dumps(row).decode() + "\n")
+            out.write(printable_json(orjson.dumps(row).decode()) + "\n")
         else:
             out.write("  ".join(_cell(row.get(c)) for c in columns) + "\n")
     if count == 0 and args.format == "table":
@@ -77,7 +77,7 @@ def _cell(value: object) -> str:
             return local_display(datetime.fromisoformat(value))
         except ValueError:
             pass
-    text = "" if value is None else str(value)
+    text = "" if value is None else printable(str(value))
     return text if len(text) <= 80 else text[:77] + "…"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from canhgac.core.config import load_settings
 from canhgac.core.i18n import cli_language
-from canhgac.core.text import message, number
+from canhgac.core.text import message, number, printable, printable_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     language = cli_language(settings.language)
     for path in args.paths:
         if not path.is_file():
-            print(f"{message('error', language)}: {path}: not a readable file", file=sys.stderr)
+            print(printable(f"{message('error', language)}: {path}: not a readable file"), file=sys.stderr)
             return 2
     runtime = Runtime.build(settings)
     try:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
         for error in runtime.rule_errors:
-            print(f"warning: {error}", file=sys.stderr)
+            print(printable(f"warning: {error}"), file=sys.stderr)
     finally:
         runtime.close()
     summary = {
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         "rules_loaded": runtime.rule_count, "rules_failed": len(runtime.rule_errors),
     }
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(printable_json(json.dumps(summary, ensure_ascii=False)))
     else:
         _print_summary(summary, language)
     return 0
@@ -89,7 +89,7 @@ def _print_summary(s: dict, language: str) -> None:  # type: ignore[type-arg]
                      ", ".join(f"{tag} {n(count)}" for tag, count in s["flagged"].items()), ""))
     width = max(len(label) for label, _, _ in rows) + 2
     for label, value, extra in rows:
-        print(f"  {label + ':':<{width}} {value:>9}" + (f"   ({extra})" if extra else ""))
+        print(printable(f"  {label + ':':<{width}} {value:>9}" + (f"   ({extra})" if extra else "")))
     print("  " + message("ingest.rules", language, loaded=s["rules_loaded"], failed=s["rules_failed"]))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from canhgac.core.config import Settings, load_settings
 from canhgac.core.i18n import cli_language
 from canhgac.core.model import Alert, utcnow
+from canhgac.core.text import printable, printable_json
 
 WORDS = {
     "vi": {"ok": "ĐẠT", "fail": "LỖI", "load": "không nạp được", "summary": "{rules} luật, {cases} ca kiểm thử: "
@@ -80,7 +81,7 @@ def run_test(args: argparse.Namespace) -> int:
     settings, loaded = _load(args)
     words = WORDS[cli_language(settings.language)]
     for error in loaded.errors:
-        print(f"{words['fail']}  {words['load']}: {error}")
+        print(printable(f"{words['fail']}  {words['load']}: {error}"))
     results = run_fixtures(loaded)
     by_rule: dict[str, list] = {}  # type: ignore[type-arg]
     for result in results:
@@ -89,11 +90,11 @@ def run_test(args: argparse.Namespace) -> int:
         first = rule_results[0]
         failed = [result for result in rule_results if not result.ok]
         passed = len(rule_results) - len(failed)
-        print(f"{words['fail'] if failed else words['ok']:<4}  {first.title} ({passed}/{len(rule_results)})  "
-              f"{first.path}")
+        print(printable(f"{words['fail'] if failed else words['ok']:<4}  {first.title} "
+                        f"({passed}/{len(rule_results)})  {first.path}"))
         for result in failed:
             wanted = words["expected_fire"] if result.expected else words["expected_quiet"]
-            print(f"        {result.case}: {wanted}")
+            print(printable(f"        {result.case}: {wanted}"))
     failures = sum(not result.ok for result in results)
     print(words["summary"].format(rules=len(by_rule), cases=len(results), passed=len(results) - failures,
                                   failed=failures, errors=len(loaded.errors)))
@@ -106,10 +107,10 @@ def run_lint(args: argparse.Namespace) -> int:
     settings, loaded = _load(args)
     words = WORDS[cli_language(settings.language)]
     for error in loaded.errors:
-        print(f"error    {error}")
+        print(printable(f"error    {error}"))
     issues = lint(loaded)
     for issue in issues:
-        print(f"{issue.severity:<8} {issue}")
+        print(printable(f"{issue.severity:<8} {issue}"))
     warnings = sum(issue.severity == "warning" for issue in issues)
     notes = sum(issue.severity == "note" for issue in issues)
     print(words["lint"].format(errors=len(loaded.errors), warnings=warnings, notes=notes, rules=loaded.count))
@@ -128,20 +129,20 @@ def run_hunt(args: argparse.Namespace) -> int:
         try:
             alerts, count = hunt(runtime, loaded, args.rule, since, agencies)
         except KeyError:
-            print(WORDS[language]["unknown_rule"].format(rule=args.rule), file=sys.stderr)
+            print(printable(WORDS[language]["unknown_rule"].format(rule=args.rule)), file=sys.stderr)
             return 2
         stored = len(runtime.store.put_alerts(alerts)) if args.save and alerts else 0
     finally:
         runtime.close()
     if args.format == "jsonl":
         for alert in alerts:
-            print(json.dumps(alert.to_doc(), ensure_ascii=False))
+            print(printable_json(json.dumps(alert.to_doc(), ensure_ascii=False)))
     else:
         for alert in alerts:
             title = (alert.rule_title_vi if language == "vi" else None) or alert.rule_title
             who = ", ".join(f"{key}={value}" for key, value in alert.entities.items())
-            print(f"{alert.last_seen:%Y-%m-%d %H:%M:%S}Z  {alert.severity.value:<8} {alert.agency:<12} {title}  "
-                  f"{who}  ({alert.count})")
+            print(printable(f"{alert.last_seen:%Y-%m-%d %H:%M:%S}Z  {alert.severity.value:<8} {alert.agency:<12} "
+                            f"{title}  {who}  ({alert.count})"))
     print(WORDS[language]["hunt"].format(rule=args.rule, events=count, since=f"{since:%Y-%m-%d %H:%M}Z",
                                          alerts=len(alerts), stored=stored), file=sys.stderr)
     return 0

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
-from canhgac.core.config import Settings, home_dir, load_settings
+from canhgac.core.config import EXAMPLE_CONFIG, Settings, default_config_path, home_dir, load_settings
 from canhgac.core.i18n import cli_language
-from canhgac.core.text import message
+from canhgac.core.text import message, printable
 
 log = logging.getLogger(__name__)
 DEMO_KEYS = [("demo-soc-analyst", "SOC"), ("demo-binhdinh", "UBND tỉnh Bình Định"),
@@ -25,6 +27,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     listen.add_argument("--port", type=int, default=8000)
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     serve = commands.add_parser("serve", parents=[common, listen], help="serve the API and pages, tail logs")
+    serve.add_argument("--demo", action="store_true",
+                       help="allow the example configuration and its public demo API keys (trying it out only)")
     serve.set_defaults(handler=run_serve)
     demo = commands.add_parser("demo", parents=[common, listen],
                                help="simulated portal traffic with attacks, through the real pipeline")
@@ -33,8 +37,29 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    return serve(settings, args.host, args.port, duration=args.duration)
+    path = Path(args.config) if args.config is not None else default_config_path()
+    if not args.demo and args.config is None and path == EXAMPLE_CONFIG:  # nothing given, nothing in CANHGAC_HOME
+        return _refuse(message("serve.no_config", cli_language()))
+    settings = load_settings(path)
+    language = cli_language(settings.language)
+    if not args.demo:
+        public = demo_key_names(settings)
+        if public:
+            return _refuse(message("serve.demo_keys", language, file=path, keys=", ".join(public)), language)
+    banner = [message("serve.demo_mode", language)] if args.demo else None
+    return serve(settings, args.host, args.port, duration=args.duration, banner=banner)
+
+
+def demo_key_names(settings: Settings) -> list[str]:
+    """The configured API keys whose secret is one of the example's: published in the README, so public."""
+    public = {key.sha256 for key in load_settings(EXAMPLE_CONFIG).api_keys}
+    return [key.name for key in settings.api_keys if key.sha256 in public]
+
+
+def _refuse(reason: str, language: str | None = None) -> int:
+    print(printable(reason), file=sys.stderr)
+    print(message("serve.hint", language or cli_language()), file=sys.stderr)
+    return 2
 
 
 def serve(settings: Settings, host: str, port: int, *, duration: float | None = None,

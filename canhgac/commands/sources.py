@@ -9,13 +9,13 @@ import orjson
 
 from canhgac.core.config import load_settings
 from canhgac.core.i18n import cli_language
-from canhgac.core.text import message, number
+from canhgac.core.text import message, number, printable, printable_json
 
 COLUMNS = {
-    "vi": ("nguồn", "loại", "cơ quan", "sự kiện", "dòng lỗi", "bị mất", "trễ (byte)", "trễ (giây)", "sự kiện/giây",
-           "lỗi gần nhất"),
-    "en": ("source", "kind", "agency", "events", "dead letters", "dropped", "lag (bytes)", "lag (s)", "events/s",
-           "last error"),
+    "vi": ("nguồn", "loại", "cơ quan", "sự kiện", "dòng lỗi", "bị mất", "giờ tương lai", "đến muộn", "trễ (byte)",
+           "trễ (giây)", "sự kiện/giây", "lỗi gần nhất"),
+    "en": ("source", "kind", "agency", "events", "dead letters", "dropped", "future time", "late", "lag (bytes)",
+           "lag (s)", "events/s", "last error"),
 }
 
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     if args.format == "jsonl":
         for status in statuses:
-            sys.stdout.write(orjson.dumps(status.doc()).decode() + "\n")
+            sys.stdout.write(printable_json(orjson.dumps(status.doc()).decode()) + "\n")
         return 0
     if not statuses:
         print(message("none", language), file=sys.stderr)
@@ -50,9 +50,11 @@ def run(args: argparse.Namespace) -> int:
     rows = [COLUMNS[language]]
     for s in statuses:
         rows.append((s.id, s.kind, s.agency or "—", number(s.events, language), number(s.dead_letters, language),
-                     number(s.dropped, language), number(s.lag_bytes, language), number(s.lag_seconds, language, 1),
+                     number(s.dropped, language), number(s.future_time, language), number(s.late, language),
+                     number(s.lag_bytes, language), number(s.lag_seconds, language, 1),
                      number(s.events_per_second, language, 1), (s.last_error or "")[:60]))
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    rows = [tuple(printable(str(cell)) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0

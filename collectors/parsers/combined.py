@@ -17,12 +17,13 @@ from canhgac.collectors.parsers.times import Times
 from canhgac.collectors.parsers.url import decode_path, decode_query, split_target
 from canhgac.core.errors import ParseError
 
-_QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_QUOTED = r'"([^"\\]*+(?:\\.[^"\\]*+)*+)"'
 _REST = r" \S+ (\S+) \[([^\]]+)\] " + _QUOTED + r" (\d{3}) (\d+|-)(?: " + _QUOTED + " " + _QUOTED + r")?"
 LINE = re.compile(r"(\S+)" + _REST)
 VHOST_LINE = re.compile(r"([^\s:]+):(\d+) (\S+)" + _REST)
-_TAIL = re.compile(r'\s*(?:([A-Za-z_][\w.]*)=)?("(?:[^"\\]|\\.)*"|\S+)')
+_TAIL = re.compile(r'(?:([A-Za-z_][\w.]*+)=)?("(?:[^"\\]++|\\.)*+"|\S++)')
 _ADDRESS_LIST = re.compile(r"[0-9A-Fa-f.:, ]+|unknown(?:, *[0-9A-Fa-f.:]+)*")
+MAX_TAIL_ITEMS = 32
 _DURATION_KEYS = {"rt": "event.duration", "request_time": "event.duration"}
 _UPSTREAM_KEYS = {"urt": "response_time", "upstream_response_time": "response_time",
                   "uct": "connect_time", "upstream_connect_time": "connect_time",
@@ -128,7 +129,11 @@ def _seconds(text: str) -> float | None:
 def _tail_fields(tail: str, fields: dict[str, Any]) -> None:
     unknown = False
     bare_time_seen = False
-    for key, raw in _TAIL.findall(tail):
+    for number, found in enumerate(_TAIL.finditer(tail)):
+        if number == MAX_TAIL_ITEMS:
+            unknown = True  # more than any log_format writes: the rest is not read (it cannot cost more)
+            break
+        key, raw = found.groups()
         value = unescape_nginx(raw[1:-1]) if raw.startswith('"') and raw.endswith('"') and len(raw) > 1 else raw
         if key:
             lowered = key.lower()

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from canhgac.detectors.sigma.fieldmap import ecs_field
+from canhgac.detectors.sigma.linear import compile_linear
 from canhgac.detectors.sigma.nodes import AndNode, FieldNode, FieldRefNode, KeywordNode, Node, NotNode, OrNode
 from canhgac.detectors.sigma.values import (
     BoolMatcher,
@@ -208,7 +209,7 @@ def regex_matcher(value: SigmaRegularExpression) -> RegexMatcher:
     for flag in value.flags:
         flags |= _REGEX_FLAGS[flag]
     try:
-        return RegexMatcher(re.compile(str(value.regexp), flags))
+        return RegexMatcher(compile_linear(str(value.regexp), flags))
     except re.error as exc:
         raise UnsupportedFeature(f"regular expression {str(value.regexp)!r} is not valid for Python's re: {exc}",
                                  value) from None

@@ -3,8 +3,9 @@
 A correlation sees the events its referenced rules matched (or the alerts of referenced correlations,
 for chains such as "success after many failures"), groups them by ``organization.id`` plus its
 ``group-by`` fields, and fires when a window of ``timespan`` satisfies its condition. Events older than
-the correlation's watermark (newest event time minus the allowed lateness) are counted as late and
-not used. See docs/decisions/0013-correlation-windows.md.
+their group's watermark (the group's newest event time minus the allowed lateness) are counted as late
+and not used; each group keeps its own, so no event of one agency or group can make another's late.
+See docs/decisions/0013-correlation-windows.md.
 """
 
 from __future__ import annotations
@@ -113,12 +114,18 @@ class CorrelationRule:
         return False
 
 
+#: A group that has seen nothing for this long, by its agency's newest event time, is dropped from memory.
+IDLE_GROUP_MS = 3_600_000
+
+
 @dataclass
 class _State:
     groups: dict[tuple[str, ...], GroupWindow] = field(default_factory=dict)
-    watermark: int = 0  # newest event time seen, epoch ms
-    swept: int = 0  # watermark at the last expiry sweep
+    #: per agency: newest event time seen (epoch ms) and that time at the last sweep of idle groups
+    watermarks: dict[str, int] = field(default_factory=dict)
+    swept: dict[str, int] = field(default_factory=dict)
     late: int = 0
+    late_by_source: dict[str, int] = field(default_factory=dict)
     dirty: bool = False
 
 
@@ -147,6 +154,14 @@ class CorrelationEngine:
     def late_events(self) -> dict[str, int]:
         return {rule_id: state.late for rule_id, state in self.states.items() if state.late}
 
+    def late_by_source(self) -> dict[str, int]:
+        """Events left out as too late for their correlation group, per ``log.file.path``."""
+        found: dict[str, int] = {}
+        for state in self.states.values():
+            for source, count in state.late_by_source.items():
+                found[source] = found.get(source, 0) + count
+        return found
+
     def observe(self, rule_id: str, event: Event, evidence: tuple[str, ...] = ()) -> list[Alert]:
         """One match of ``rule_id`` on ``event``; alerts of the correlations it completes (chains included)."""
         alerts: list[Alert] = []
@@ -173,16 +188,22 @@ class CorrelationEngine:
             key += (str(_scalar(found)),)
         state = self.states[rule.id]
         moment = _millis(event["@timestamp"])
-        if moment < state.watermark - self.lateness:
-            state.late += 1
-            return None
-        if moment > state.watermark:
-            state.watermark = moment
-            if moment - state.swept >= max(rule.span_seconds * 1000, 60_000):
-                self._expire(rule, state)
         window = state.groups.get(key)
+        if window is not None and moment < window.newest - self.lateness:
+            state.late += 1
+            source = str(event.get("log.file.path") or "")
+            state.late_by_source[source] = state.late_by_source.get(source, 0) + 1
+            return None
+        agency_key = key[0]
+        if moment > state.watermarks.get(agency_key, 0):
+            state.watermarks[agency_key] = moment
+            if moment - state.swept.get(agency_key, 0) >= max(rule.span_seconds * 1000, 60_000):
+                self._expire(rule, state, agency_key)
+                window = state.groups.get(key)
         if window is None:
             window = state.groups[key] = GroupWindow(rule.kind, rule.span_seconds * 1000)
+        if moment > window.newest:
+            window.newest = moment
         event_id = str(event["event.id"])
         if window.knows(event_id):
             return None  # a replayed event: already counted (or already fired)
@@ -195,14 +216,19 @@ class CorrelationEngine:
         window.consume(fired)
         return self._alert(rule, key, fired, event)
 
-    def _expire(self, rule: CorrelationRule, state: _State) -> None:
-        """Drop what can no longer share a window with a new event (memory only: verdicts never read it)."""
-        state.swept = state.watermark
-        horizon = state.watermark - rule.span_seconds * 1000 - self.lateness
-        for key in list(state.groups):
+    def _expire(self, rule: CorrelationRule, state: _State, agency: str) -> None:
+        """Drop what can no longer share a window with a new event of its group (memory only).
+
+        Each group is trimmed by its own watermark; a whole group goes only once it has been idle for an
+        hour of its agency's event time. No other agency's clock, and no other group's, is consulted.
+        """
+        watermark = state.watermarks[agency]
+        state.swept[agency] = watermark
+        keep = rule.span_seconds * 1000 + self.lateness
+        for key in [key for key in state.groups if key[0] == agency]:
             window = state.groups[key]
-            window.expire(horizon)
-            if window.empty:
+            window.expire(window.newest - keep)
+            if window.empty or window.newest < watermark - keep - IDLE_GROUP_MS:
                 del state.groups[key]
 
     def _alert(self, rule: CorrelationRule, key: tuple[str, ...], window: list[Entry],
@@ -241,7 +267,7 @@ class CorrelationEngine:
             if only_dirty and not state.dirty:
                 continue
             state.dirty = False
-            found[rule.id] = {"version": 1, "fingerprint": rule.fingerprint(), "watermark": state.watermark,
+            found[rule.id] = {"version": 2, "fingerprint": rule.fingerprint(), "watermarks": state.watermarks,
                               "late": state.late,
                               "groups": [[list(key), window.to_state()] for key, window in state.groups.items()]}
         return found
@@ -251,11 +277,17 @@ class CorrelationEngine:
         restored = 0
         for rule in self.correlations:
             saved = states.get(rule.id)
-            if not saved or saved.get("version") != 1 or saved.get("fingerprint") != rule.fingerprint():
+            if not saved or saved.get("version") not in (1, 2) or saved.get("fingerprint") != rule.fingerprint():
                 continue
-            state = _State(watermark=int(saved.get("watermark", 0)), late=int(saved.get("late", 0)))
+            state = _State(late=int(saved.get("late", 0)))
             for key, window in saved.get("groups", []):
-                state.groups[tuple(key)] = GroupWindow.from_state(rule.kind, rule.span_seconds * 1000, window)
+                group = state.groups[tuple(key)] = GroupWindow.from_state(rule.kind, rule.span_seconds * 1000, window)
+                agency = str(key[0])
+                state.watermarks[agency] = max(state.watermarks.get(agency, 0), group.newest)
+            # version 1 kept one watermark for every agency, which a single forged timestamp could poison:
+            # the per-agency marks are rebuilt from each group's own newest event instead.
+            for agency, mark in (saved.get("watermarks") or {}).items():
+                state.watermarks[str(agency)] = max(state.watermarks.get(str(agency), 0), int(mark))
             self.states[rule.id] = state
             restored += 1
         return restored

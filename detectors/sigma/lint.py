@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.fixtures import fixture_path
 from canhgac.detectors.sigma.loader import LoadedRules
+from canhgac.detectors.sigma.nodes import regex_matchers
 from canhgac.detectors.sigma.prefilter import requirement, useful
 from canhgac.detectors.sigma.rule import CompiledRule
 
@@ -74,8 +76,33 @@ def _cost(item: Item) -> Iterator[tuple[str, str]]:
         yield "note", "no literal the prefilter can look for: evaluated on every event of its log source"
 
 
+def _slow_regex(item: Item) -> Iterator[tuple[str, str]]:
+    if not isinstance(item, CompiledRule):
+        return
+    for matcher in regex_matchers(item.condition):
+        if matcher.pattern.fallback_reason:
+            yield "warning", (f"regex {matcher.pattern.source!r} runs on Python re, not the linear-time RE2 "
+                              f"({matcher.pattern.fallback_reason}): crafted input can make it slow")
+
+
+RESPONSE_KEYS = ("response_vi", "response")
+
+
+def _response(item: Item) -> Iterator[tuple[str, str]]:
+    """The response guide (what the analyst should check and do) in Vietnamese and English, read from the file."""
+    try:
+        documents = list(yaml.safe_load_all(item.path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError):
+        return
+    document = next((doc for doc in documents if isinstance(doc, dict) and str(doc.get("id")) == item.id), {})
+    missing = [key for key in RESPONSE_KEYS if not str(document.get(key) or "").strip()]
+    if missing:
+        yield "warning", f"no response guide ({', '.join(missing)}): say what the analyst should check and do"
+
+
 CHECKS: tuple[Callable[[Item], Iterator[tuple[str, str]]], ...] = (
-    _attack, _falsepositives, _level, _description, _vietnamese, _fixtures, _cost,
+    _attack, _falsepositives, _level, _description, _vietnamese, _fixtures, _cost, _slow_regex,
+    _response,
 )
 
 

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 from canhgac.core.model import Event
 from canhgac.detectors.sigma.fieldmap import KEYWORD_FIELD, keyword_texts
-from canhgac.detectors.sigma.values import ValueMatcher, as_text
+from canhgac.detectors.sigma.values import RegexMatcher, ValueMatcher, as_text
 
 
 class Node(ABC):
@@ -144,3 +144,14 @@ def _texts(value: object) -> list[str]:
         return []
     items = value if type(value) is list else [value]
     return [as_text(item).lower() for item in items if item is not None]
+
+
+def regex_matchers(node: Node) -> list[RegexMatcher]:
+    """Every regex test in a condition tree (for ``rules lint`` and the adversarial benchmark)."""
+    if isinstance(node, AndNode | OrNode):
+        return [found for child in node.children for found in regex_matchers(child)]
+    if isinstance(node, NotNode):
+        return regex_matchers(node.child)
+    if isinstance(node, FieldNode | KeywordNode) and isinstance(node.matcher, RegexMatcher):
+        return [node.matcher]
+    return []

@@ -73,7 +73,7 @@ def _rank(found: Requirement) -> tuple[int, int]:
 
 def _matcher_requirement(field: str, matcher: ValueMatcher) -> Requirement | None:
     if isinstance(matcher, RegexMatcher):
-        literals = regex_literals(matcher.pattern)
+        literals = regex_literals(matcher.pattern.python)
         return None if literals is None else frozenset(Anchor(field, text) for text in literals)
     if not isinstance(matcher, StringPatterns) or matcher.any_value:
         return None

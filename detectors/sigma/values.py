@@ -15,6 +15,8 @@ from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from zoneinfo import ZoneInfo
 
+from canhgac.detectors.sigma.linear import LinearPattern, compile_linear
+
 Network = IPv4Network | IPv6Network
 
 
@@ -84,7 +86,7 @@ class StringPatterns(ValueMatcher):
         #: the longest literal run of each glob (lower-cased unless cased): what the prefilter looks for
         self.glob_literals = tuple(glob_literals)
         self.any_value = any_value
-        self.regexes = tuple(re.compile(glob, re.DOTALL) for glob in self.globs)
+        self.regexes = tuple(compile_linear(glob, re.DOTALL) for glob in self.globs)
 
     def test_scalar(self, value: object) -> bool:
         if self.any_value:
@@ -121,14 +123,14 @@ class StringPatterns(ValueMatcher):
 class RegexMatcher(ValueMatcher):
     """A regular expression searched anywhere in the value (anchor it with ``^`` / ``$`` to match the whole)."""
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
+    def __init__(self, pattern: LinearPattern) -> None:
         self.pattern = pattern
 
     def test_scalar(self, value: object) -> bool:
-        return self.pattern.search(value if type(value) is str else as_text(value)) is not None
+        return self.pattern.search(value if type(value) is str else as_text(value))
 
     def __repr__(self) -> str:
-        return f"RegexMatcher({self.pattern.pattern!r}, flags={self.pattern.flags})"
+        return f"RegexMatcher({self.pattern.source!r}, flags={self.pattern.flags}, engine={self.pattern.engine})"
 
 
 class NumberMatcher(ValueMatcher):

@@ -100,7 +100,7 @@ Verdict = Callable[[Aggregate, list[Entry], int, int], bool]
 class GroupWindow:
     """The entries of one correlation group and the aggregate of the newest window."""
 
-    __slots__ = ("aggregate", "consumed", "entries", "kind", "seen", "span", "start", "times")
+    __slots__ = ("aggregate", "consumed", "entries", "kind", "newest", "seen", "span", "start", "times")
 
     def __init__(self, kind: str, span_ms: int) -> None:
         self.kind = kind
@@ -111,6 +111,9 @@ class GroupWindow:
         self.aggregate = Aggregate(kind)
         self.seen: set[str] = set()
         self.consumed: dict[str, int] = {}  # event id → event time, for ids that already fired
+        #: the group's own watermark: the newest event time it has seen (lateness is judged against it, so a
+        #: forged timestamp in one group cannot make another group's events late)
+        self.newest = 0
 
     def knows(self, event_id: str) -> bool:
         return event_id in self.seen or event_id in self.consumed
@@ -196,7 +199,7 @@ class GroupWindow:
 
     def to_state(self) -> dict[str, Any]:
         return {"entries": [[e.ts, e.event_id, e.rule, e.value, list(e.evidence)] for e in self.entries],
-                "consumed": [[key, ts] for key, ts in self.consumed.items()]}
+                "consumed": [[key, ts] for key, ts in self.consumed.items()], "newest": self.newest}
 
     @classmethod
     def from_state(cls, kind: str, span_ms: int, state: dict[str, Any]) -> GroupWindow:
@@ -207,5 +210,6 @@ class GroupWindow:
         window.times = [entry.ts for entry in window.entries]
         window.seen = {entry.event_id for entry in window.entries}
         window.consumed = {str(key): int(ts) for key, ts in state.get("consumed", [])}
+        window.newest = int(state.get("newest", window.times[-1] if window.times else 0))
         window._rebuild()
         return window

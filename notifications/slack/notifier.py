@@ -72,7 +72,10 @@ class SlackNotifier(Notifier):
                 time.sleep(wait)
             text, blocks = incident_message(change, self.directory, self.settings.language)
             try:
-                self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+                # mrkdwn off for the notification text, no unfurling, no name linking: see messages.py.
+                self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, mrkdwn=False,
+                                             unfurl_links=False, unfurl_media=False, link_names=False,
+                                             parse="none")
                 self.stats.sent += 1
             except (SlackApiError, OSError) as exc:
                 self.stats.failed += 1

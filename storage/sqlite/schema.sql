@@ -3,6 +3,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_agency_ts ON events (agency, ts);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+-- The free-text index of event.original, events_fts, is made by event_text.py: it fills it for an older file.
 
 CREATE TABLE IF NOT EXISTS dead_letters (
   id TEXT PRIMARY KEY, received INTEGER NOT NULL, agency TEXT, path TEXT NOT NULL, doc TEXT NOT NULL

@@ -14,8 +14,7 @@ import orjson
 from canhgac.core.errors import NotFound, VersionConflict
 from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident
 from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
-from canhgac.storage.sqlite import incident_sql
-from canhgac.storage.sqlite.words import words_match
+from canhgac.storage.sqlite import event_text, incident_sql
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
@@ -43,6 +42,7 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._conn().executescript(SCHEMA)
         incident_sql.migrate(self._conn())
+        event_text.migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -51,7 +51,7 @@ class SqliteStore(Store):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.create_function("cg_words_match", 2, words_match, deterministic=True)
+            event_text.register(conn)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -74,10 +74,15 @@ class SqliteStore(Store):
             return 0
         rows = [(e["event.id"], _iso_ms(e["@timestamp"]), e["organization.id"], orjson.dumps(e).decode())
                 for e in events]
+        indexed = {e["event.id"]: event_text.indexed_words(e.get("event.original")) for e in events}
         with self._write() as conn:
+            last = event_text.last_event_rowid(conn)
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO events (id, ts, agency, doc) VALUES (?, ?, ?, ?)", rows)
-            return conn.total_changes - before
+            added = conn.total_changes - before
+            if added:
+                event_text.index_rows_after(conn, last, indexed)
+            return added
 
     def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None:
         row = self._conn().execute("SELECT agency, doc FROM events WHERE id = ?", (event_id,)).fetchone()
@@ -85,9 +90,19 @@ class SqliteStore(Store):
             return None
         return orjson.loads(row[1])
 
-    def _event_where(self, query: EventQuery) -> tuple[str, list[Any]]:
+    def _event_from(self, query: EventQuery) -> tuple[str, list[Any]]:
+        """``FROM … WHERE …`` for the query: the events table, or the free-text index joined to it."""
         clauses: list[str] = []
         params: list[Any] = []
+        source = "events"
+        if query.text is not None:
+            expression = event_text.match_expression(query.text)
+            if expression is None:
+                clauses.append("0")  # no word in the text: nothing can match
+            else:
+                source = event_text.SOURCE
+                clauses.append(f"{event_text.TABLE} MATCH ?")
+                params.append(expression)
         if query.agencies is not None:
             clauses.append(f"agency IN ({','.join('?' * len(query.agencies))})" if query.agencies else "0")
             params += sorted(query.agencies)
@@ -107,43 +122,40 @@ class SqliteStore(Store):
             at = _iso_ms(query.after.timestamp)
             clauses.append(f"(ts {op} ? OR (ts = ? AND id {op} ?))")
             params += [at, at, query.after.event_id]
-        if query.text is not None:
-            clauses.append(f"cg_words_match(json_extract(doc, '{_json_path('event.original')}'), ?)")
-            params.append(query.text)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return f" FROM {source}" + ((" WHERE " + " AND ".join(clauses)) if clauses else ""), params
 
     def search_events(self, query: EventQuery) -> list[Event]:
-        where, params = self._event_where(query)
+        source, params = self._event_from(query)
         order = "DESC" if query.newest_first else "ASC"
-        sql = f"SELECT doc FROM events{where} ORDER BY ts {order}, id {order} LIMIT ?"
+        sql = f"SELECT doc{source} ORDER BY ts {order}, id {order} LIMIT ?"
         return [orjson.loads(row[0]) for row in self._conn().execute(sql, [*params, query.limit])]
 
     def count_events(self, query: EventQuery) -> int:
-        where, params = self._event_where(query)
-        return self._conn().execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
+        source, params = self._event_from(query)
+        return self._conn().execute(f"SELECT count(*){source}", params).fetchone()[0]
 
     def count_events_by(self, query: EventQuery, field_name: str, size: int = 10) -> dict[str, int]:
-        where, params = self._event_where(query)
+        source, params = self._event_from(query)
         column = "agency" if field_name == "organization.id" else f"json_extract(doc, '{_json_path(field_name)}')"
-        sql = (f"SELECT {column} AS value, count(*) AS n FROM events{where} GROUP BY value "
+        sql = (f"SELECT {column} AS value, count(*) AS n{source} GROUP BY value "
                f"HAVING value IS NOT NULL ORDER BY n DESC, value LIMIT ?")
         return {str(value): n for value, n in self._conn().execute(sql, [*params, size])}
 
     def count_events_over_time(self, query: EventQuery, interval_seconds: int) -> list[TimeBucket]:
-        where, params = self._event_where(query)
+        source, params = self._event_from(query)
         width = interval_seconds * 1000
-        sql = f"SELECT (ts / {width}) * {width} AS b, count(*) FROM events{where} GROUP BY b ORDER BY b"
+        sql = f"SELECT (ts / {width}) * {width} AS b, count(*){source} GROUP BY b ORDER BY b"
         return [TimeBucket(datetime.fromtimestamp(b / 1000, UTC), n)
                 for b, n in self._conn().execute(sql, params)]
 
     def window_features(self, query: EventQuery, interval_seconds: int) -> list[WindowFeatures]:
-        where, params = self._event_where(query)
+        source, params = self._event_from(query)
         width = interval_seconds * 1000
         status = f"json_extract(doc, '{_json_path('http.response.status_code')}')"
         sql = (f"SELECT agency, (ts / {width}) * {width} AS b, count(*), "
                f"sum(CASE WHEN {status} >= 400 THEN 1 ELSE 0 END), "
                f"count(DISTINCT json_extract(doc, '{_json_path('source.ip')}')) "
-               f"FROM events{where} GROUP BY agency, b ORDER BY agency, b")
+               f"{source} GROUP BY agency, b ORDER BY agency, b")
         return [WindowFeatures(agency, datetime.fromtimestamp(b / 1000, UTC), n, errors, sources)
                 for agency, b, n, errors, sources in self._conn().execute(sql, params)]
 

@@ -27,7 +27,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_rules_test_passes_on_the_pack_and_reports_per_rule(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rules", "test")
     assert code == 0
-    assert "SSH Brute Force (6/6)" in out and "0 lỗi" in out.splitlines()[-1]
+    assert "SSH Brute Force (7/7)" in out and "0 lỗi" in out.splitlines()[-1]
 
 
 def test_rules_test_reports_a_failing_fixture(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -1,5 +1,5 @@
 """Normalisation that needs the configuration: X-Forwarded-For believed only from trusted proxies, and the
-agency and system of an event resolved from the host or server address it names."""
+system of an event resolved, among its agency's own, from the host or server address it names."""
 
 from __future__ import annotations
 
@@ -34,11 +34,10 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(settings: Settings)
     assert event["source.ip"] == "198.51.100.66"
 
 
-def test_agency_and_system_come_from_the_host_when_the_source_does_not_say(settings: Settings) -> None:
-    origin = Origin("/a", "/a", None, None)
-    [event], _ = decode(settings, fx.APACHE_VHOST, origin)  # vhost motcua.binhdinh.gov.vn
+def test_the_system_comes_from_the_host_only_among_the_agency_own(settings: Settings) -> None:
+    [event], _ = decode(settings, fx.APACHE_VHOST, Origin("/a", "/a", "binhdinh", None))  # motcua.binhdinh.gov.vn
     assert event["service.id"] == "motcua-binhdinh" and event["organization.id"] == "binhdinh"
-    events, [letter] = decode(settings, fx.NGINX_COMBINED, origin)
-    assert events == [] and letter.reason.startswith("no agency for this line")
     [event], _ = decode(settings, fx.APACHE_VHOST, Origin("/a", "/a", "quynhon", None))
-    assert event["organization.id"] == "quynhon" and event["service.id"] == "motcua-binhdinh"
+    assert event["organization.id"] == "quynhon" and "service.id" not in event
+    events, [letter] = decode(settings, fx.APACHE_VHOST, Origin("/a", "/a", None, None))  # the host never says whose
+    assert events == [] and letter.reason.startswith("no agency for this line")

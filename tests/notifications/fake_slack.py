@@ -32,7 +32,11 @@ class FakeSlack:
                 else:
                     payload = {k: v[0] for k, v in parse_qs(body).items()}
                 owner.requests.append({"path": self.path, "auth": self.headers.get("authorization"), **payload})
+                blocks = payload.get("blocks") or []
+                problems = block_problems(json.loads(blocks) if isinstance(blocks, str) else blocks)
                 answer = {"ok": True, "channel": payload.get("channel"), "ts": f"{len(owner.requests)}.0001"}
+                if problems:  # Slack answers 200 with ok: false for blocks it refuses
+                    answer = {"ok": False, "error": "invalid_blocks", "errors": problems}
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -52,3 +56,31 @@ class FakeSlack:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def block_problems(blocks: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """The Block Kit limits Slack enforces on what we send (text objects, sections, headers)."""
+    problems: list[str] = []
+
+    def text_object(node: dict, where: str, limit: int = 3000) -> None:  # type: ignore[type-arg]
+        kind, text = node.get("type"), node.get("text")
+        if kind not in ("plain_text", "mrkdwn") or not isinstance(text, str) or not 1 <= len(text) <= limit:
+            problems.append(f"{where}: bad text object")
+        elif ("emoji" in node and kind != "plain_text") or ("verbatim" in node and kind != "mrkdwn"):
+            problems.append(f"{where}: option not allowed on {kind}")
+
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}]"
+        if block.get("type") == "header":
+            if block.get("text", {}).get("type") != "plain_text":
+                problems.append(f"{where}: a header takes plain_text only")
+            text_object(block.get("text", {}), where, 150)
+        elif block.get("type") == "section":
+            if "text" in block:
+                text_object(block["text"], where)
+            fields = block.get("fields", [])
+            if len(fields) > 10:
+                problems.append(f"{where}: more than 10 fields")
+            for n, field in enumerate(fields):
+                text_object(field, f"{where}.fields[{n}]", 2000)
+    return problems

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from canhgac.core.errors import NotFound, VersionConflict
@@ -291,3 +293,112 @@ def test_window_features_per_agency(store: Store) -> None:
     ]
     scoped = store.window_features(EventQuery(agencies=frozenset({"phuyen"})), 300)
     assert [f.agency for f in scoped] == ["phuyen"] and scoped[0].error_rate == 1.0
+
+
+#: Lines for free-text search: Vietnamese precomposed and decomposed ("Unicode tổ hợp"), addresses (IPv4,
+#: IPv6, with ports), host names, e-mail, numbers, paths, and Chinese (one word per ideograph).
+TEXT_LINES = [
+    "Đăng nhập THẤT BẠI cho tài khoản nguyễn.văn.an từ 203.0.113.50 cổng 22",
+    unicodedata.normalize("NFD", "Hồ sơ đã được tiếp nhận tại Bộ phận một cửa Quy Nhơn"),
+    '198.51.100.7 - - "GET /thu-tuc/dang_ky_ho_kinh_doanh?ma=ABC123&ten=Tr%E1%BA%A7n HTTP/1.1" 200 dichvucong.gov.vn',
+    "sshd[811]: Failed password for invalid user quản_trị from 2001:db8::7 port 51022 ssh2",
+    "Kết nối bị từ chối tới 10.52.0.20:443 (errno=111) lúc 10:42:07.123, thử lại 1,5 giây",
+    "user=canbo@binhdinh.gov.vn; vai trò=chuyên viên; mã hồ sơ H12.34-2026",
+    "Hồ sơ HS-000123 của công dân Trần Thị Bình đã được trả kết quả",
+    "回复 用户 登录 失败 from 203.0.113.5",
+]
+TEXT_QUERIES = [
+    "thất bại", "THẤT", "thất bai", "nguyễn.văn.an", "nguyễn", "203.0.113.50", "203.0.113.5", "203.0.113", "113",
+    unicodedata.normalize("NFD", "hồ sơ"), unicodedata.normalize("NFD", "một cửa"), "hồ sơ", "trần", "Tr%E1%BA%A7n",
+    "dang_ky_ho_kinh_doanh", "dang", "abc123", "dichvucong.gov.vn", "gov", "quản_trị", "2001:db8::7", "db8",
+    "10.52.0.20", "443", "10:42:07.123", "1,5", "canbo@binhdinh.gov.vn", "binhdinh.gov.vn", "h12.34", "2026",
+    "hs-000123", "000123", "thị bình", "用户", "用", "失败 203.0.113.5", "failed invalid", "failed admin", "!!!",
+]
+
+
+def _put_text_lines(store: Store) -> None:
+    store.put_events([{"@timestamp": to_utc_iso(T0 + timedelta(seconds=n)), "organization.id": "binhdinh",
+                       "event.id": event_id("text", n, line.encode()), "event.original": line, "log.offset": n}
+                      for n, line in enumerate(TEXT_LINES)])
+    store.refresh()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("thất bại", [0]), ("THẤT", [0]), ("thất bai", []), ("nguyễn.văn.an", [0]), ("nguyễn", []),
+    (unicodedata.normalize("NFD", "một cửa"), [1]), ("một cửa", []),  # as stored: no Unicode normalisation
+    ("203.0.113.50", [0]), ("203.0.113.5", [7]), ("113", []), ("2001:db8::7", [3]), ("db8", [3]),
+    ("10.52.0.20", [4]), ("443", [4]), ("1,5", [4]), ("dichvucong.gov.vn", [2]), ("gov", []),
+    ("canbo@binhdinh.gov.vn", [5]), ("binhdinh.gov.vn", [5]), ("hs-000123", [6]), ("thị bình", [6]),
+    ("quản_trị", [3]), ("用户", [7]), ("用", [7]), ("失败 203.0.113.5", [7]), ("!!!", []),
+])
+def test_free_text_words_are_the_same_on_every_store(store: Store, text: str, expected: list[int]) -> None:
+    _put_text_lines(store)
+    assert [e["log.offset"] for e in store.search_events(EventQuery(text=text, newest_first=False))] == expected
+    assert store.count_events(EventQuery(text=text)) == len(expected)
+
+
+def test_free_text_gives_identical_results_on_both_stores(sqlite_store: Store, elasticsearch_store: Store) -> None:
+    for each in (sqlite_store, elasticsearch_store):
+        _put_text_lines(each)
+    # Every query above, every word and every space-separated piece of every line, searched on both.
+    queries = set(TEXT_QUERIES) | {piece for line in TEXT_LINES for piece in line.split()}
+    for text in sorted(queries):
+        query = EventQuery(text=text, newest_first=False, agencies=frozenset({"binhdinh"}))
+        found = [[e["log.offset"] for e in each.search_events(query)] for each in (sqlite_store, elasticsearch_store)]
+        assert found[0] == found[1], text
+        assert sqlite_store.count_events(query) == elasticsearch_store.count_events(query) == len(found[0]), text
+        by_agency = [each.count_events_by(query, "organization.id") for each in (sqlite_store, elasticsearch_store)]
+        assert by_agency[0] == by_agency[1], text
+
+
+def test_free_text_pages_newest_first_through_common_words(store: Store) -> None:
+    lines = [f"GET /tra-cuu?ma=HS{n} HTTP/1.1 200 Mozilla/5.0" if n % 3 else f"POST /nop-ho-so/{n} 201"
+             for n in range(60)]
+    store.put_events([{"@timestamp": to_utc_iso(T0 + timedelta(seconds=n // 2)), "log.offset": n,
+                       "organization.id": "quynhon" if n % 2 else "phuyen", "event.original": line,
+                       "event.id": event_id("page", n, line.encode())} for n, line in enumerate(lines)])
+    store.refresh()
+    whole = EventQuery(text="get mozilla", agencies=frozenset({"quynhon"}), limit=100)
+    expected = [e["event.id"] for e in store.search_events(whole)]
+    assert len(expected) == store.count_events(whole) == sum(1 for n in range(60) if n % 2 and n % 3)
+    assert [e["log.offset"] for e in store.search_events(replace(whole, limit=3))] == [59, 55, 53]
+    seen: list[str] = []
+    query = replace(whole, limit=7)
+    while page := store.search_events(query):
+        seen += [e["event.id"] for e in page]
+        query = replace(query, after=EventCursor.of(page[-1]))
+    assert seen == expected
+    assert store.count_events_by(whole, "organization.id") == {"quynhon": len(expected)}
+    assert sum(b.count for b in store.count_events_over_time(whole, 10)) == len(expected)
+
+
+class _RecordingClient:
+    """The Elasticsearch client, with the search-like requests it is asked to send written down."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.client, name)
+        if name not in ("search", "count", "scroll", "open_point_in_time", "msearch"):
+            return target
+
+        def recorded(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return target(**kwargs)
+
+        return recorded
+
+
+def test_elasticsearch_answers_text_from_its_index_in_one_request(elasticsearch_store: Store) -> None:
+    _put_text_lines(elasticsearch_store)
+    recorder = _RecordingClient(elasticsearch_store.client)  # type: ignore[attr-defined]
+    elasticsearch_store.client = recorder  # type: ignore[attr-defined]
+    query = EventQuery(text="thất bại 203.0.113.50", agencies=frozenset({"binhdinh"}))
+    assert [e["log.offset"] for e in elasticsearch_store.search_events(query)] == [0]
+    assert elasticsearch_store.count_events(replace(query, text="ttp")) == 0
+    assert [name for name, _ in recorder.calls] == ["search", "count"]  # no scroll, no paging over everything
+    for _, request in recorder.calls:
+        assert any(clause.get("match", {}).get("event.original") for clause in request["query"]["bool"]["filter"])
+    assert "query_string" not in str(recorder.calls)  # the caller's text is never query syntax
