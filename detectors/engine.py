@@ -18,6 +18,7 @@ from typing import Any
 from canhgac.core.config_detection import DetectionSettings
 from canhgac.core.errors import RuleError
 from canhgac.core.model import Alert, Event
+from canhgac.detectors.evidence import with_evidence
 from canhgac.detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
 from canhgac.detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
 from canhgac.detectors.sigma.loader import RULE_SUFFIXES
@@ -74,8 +75,11 @@ class DetectionEngine:
 
     # the hot path -----------------------------------------------------------------------------------
     def detect(self, events: Sequence[Event]) -> list[Alert]:
+        """Alerts for a batch. Rules see each event with its evidence fields (detectors/evidence.py), the same
+        ones ``canhgac hunt`` and the rule fixtures compute; the events themselves are not changed."""
         self.maybe_reload()
         current = self.current
+        events = with_evidence(events)
         return current.detector.detect(events) + current.indicators.detect(events)
 
     def late_by_source(self) -> dict[str, int]:

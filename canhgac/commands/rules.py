@@ -152,6 +152,7 @@ def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-unt
          agencies: frozenset[str] | None) -> tuple[list[Alert], int]:
     """Replay stored events, oldest first, through the live engine's classes restricted to one rule and
     what it depends on; the alerts of that rule (same ids as live detection would give)."""
+    from canhgac.detectors.evidence import with_evidence
     from canhgac.detectors.sigma import SigmaDetector
     from canhgac.storage.base import EventQuery
 
@@ -178,7 +179,7 @@ def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-unt
     count = 0
     for batch in _pages(runtime.store, EventQuery(start=since, agencies=agencies, newest_first=False, limit=2000)):
         count += len(batch)
-        alerts += [alert for alert in detector.detect(batch) if alert.rule_id == target]
+        alerts += [alert for alert in detector.detect(with_evidence(batch)) if alert.rule_id == target]
     return alerts, count
 
 

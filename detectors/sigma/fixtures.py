@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from canhgac.core.model import Event, parse_utc, stable_id, to_utc_iso
+from canhgac.detectors.evidence import event_with_evidence, with_evidence
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.detector import SigmaDetector
 from canhgac.detectors.sigma.loader import LoadedRules
@@ -96,7 +97,7 @@ def rule_results(rule: CompiledRule) -> list[FixtureResult]:
     for expected, cases in read_fixtures(rule.path).items():
         for index, event in enumerate(cases):
             results.append(FixtureResult(rule.id, rule.title, rule.path, f"{expected}[{index}]", expected == "match",
-                                         rule.matches(event)))
+                                         rule.matches(event_with_evidence(event))))
     return results
 
 
@@ -105,7 +106,7 @@ def correlation_results(correlation: CorrelationRule, loaded: LoadedRules) -> li
     for expected, scenarios in read_fixtures(correlation.path).items():
         for index, scenario in enumerate(scenarios):
             detector = SigmaDetector(loaded.rules, loaded.correlations, emit_silent=True)
-            alerts = detector.detect(expand(scenario["events"]))
+            alerts = detector.detect(with_evidence(expand(scenario["events"])))
             fired = any(alert.rule_id == correlation.id for alert in alerts)
             case = f"{expected}[{index}] ({scenario.get('name', '')})"
             results.append(FixtureResult(correlation.id, correlation.title, correlation.path, case,

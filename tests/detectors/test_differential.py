@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from canhgac.detectors.evidence import with_evidence
 from canhgac.detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.fieldmap import ecs_field
@@ -94,7 +95,7 @@ SCALE = 100
 def test_correlations_equal_window_rescanning_reference(correlation: CorrelationRule) -> None:
     for expected, scenarios in read_fixtures(correlation.path).items():
         for scenario in scenarios:
-            events = expand(scenario["events"])
+            events = with_evidence(expand(scenario["events"]))  # rules see evidence fields, as live
             target = correlation
             if len(events) > MAX_REFERENCE_EVENTS:
                 target = replace(correlation, threshold=correlation.threshold / SCALE)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from canhgac.core.model import REQUIRED_EVENT_FIELDS, Severity
+from canhgac.detectors.evidence import event_with_evidence, with_evidence
 from canhgac.detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.fixtures import correlation_results, expand, fixture_path, read_fixtures, run_fixtures
@@ -48,6 +49,8 @@ def test_rule_metadata_is_complete(item: CompiledRule | CorrelationRule) -> None
     tags = item.tags if isinstance(item, CompiledRule) else item.meta.tags
     assert any(re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", tag) for tag in tags), tags
     assert isinstance(text.get("title_vi"), str) and text["title_vi"].strip()
+    for key in ("response_vi", "response"):  # the response guide: what the analyst checks and does
+        assert isinstance(text.get(key), str) and len(text[key].strip()) > 40, key
     assert fixture_path(item.path).is_file(), f"{item.path.name} has no fixture file"
 
 
@@ -93,8 +96,10 @@ def fixture_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("rule", "event", "should_match"), fixture_cases())
 def test_fixture(rule: CompiledRule, event: dict[str, Any], should_match: bool) -> None:
-    assert rule.matches(event) is should_match
-    assert (rule in SigmaDetector(LOADED.rules).matching_rules(event)) is should_match
+    """Fixtures are raw decoder events; rules see them with their evidence fields, as live detection does."""
+    seen = event_with_evidence(event)
+    assert rule.matches(seen) is should_match
+    assert (rule in SigmaDetector(LOADED.rules).matching_rules(seen)) is should_match
 
 
 @pytest.mark.parametrize("correlation", LOADED.correlations, ids=_name)
@@ -115,7 +120,7 @@ def test_benign_fixture_events_raise_no_alert_at_all() -> None:
     for rule in LOADED.rules:
         detector = SigmaDetector(LOADED.rules, LOADED.correlations)
         for event in read_fixtures(rule.path)["no_match"]:
-            assert detector.detect([event]) == [], (rule.path.name, event["event.original"])
+            assert detector.detect(with_evidence([event])) == [], (rule.path.name, event["event.original"])
 
 
 def test_every_fixture_file_belongs_to_a_rule() -> None:
