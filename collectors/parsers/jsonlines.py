@@ -19,7 +19,7 @@ from canhgac.collectors.parsers.fields import is_ip
 from canhgac.collectors.parsers.times import Times, zone_named
 from canhgac.collectors.parsers.url import decode_path, decode_query
 from canhgac.core.errors import ConfigError, ParseError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 FieldType = Literal["str", "int", "float", "bool", "ip", "list", "keep", "time", "url_path", "url_query"]
@@ -27,6 +27,13 @@ FieldType = Literal["str", "int", "float", "bool", "ip", "list", "keep", "time",
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: Fields a mapping may not write: the agency and system of a line, its id, place and original text come from
+#: the source that read it; evidence fields are the detection engine's.
+RESERVED_TARGETS = frozenset({"organization.id", "service.id", "event.id", "event.original", "event.ingested",
+                              "log.file.path", "log.offset", "@timestamp"})
+RESERVED_PREFIXES = ("canhgac.",)
 
 
 class FieldRule(_Strict):
@@ -64,6 +71,18 @@ class Mapping(_Strict):
     outcome: OutcomeRule | None = None
     required: list[str] = Field(default_factory=list, description="paths whose absence makes a dead letter")
     unknown_fields: Literal["flag", "ignore"] = "flag"
+
+    @model_validator(mode="after")
+    def _no_reserved_targets(self) -> Mapping:
+        """Whose line it is and where it was read come from the source, never from the line's content."""
+        targets = [*self.fields, *self.static]
+        if self.actions is not None:
+            targets += [name for values in (*self.actions.values.values(), self.actions.default) for name in values]
+        reserved = sorted({name for name in targets if name in RESERVED_TARGETS
+                           or name.startswith(RESERVED_PREFIXES)})
+        if reserved:
+            raise ValueError(f"a mapping may not set {', '.join(reserved)}: the source decides these")
+        return self
 
 
 def load_mapping(path: Path) -> Mapping:
