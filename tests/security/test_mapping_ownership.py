@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from canhgac.collectors.parsers.jsonlines import JsonLinesParser, builtin_mappings
 from canhgac.core.errors import ConfigError
 
