@@ -51,7 +51,6 @@ class Pipeline:
         # threads from opening two incidents for the same fingerprint.
         self._grouping = threading.Lock()
         self.board: StatusBoard | None = None  # source status, told of events detection left out as late
-        self._late_seen: dict[str, int] = {}
 
     def process(self, events: Sequence[Event], letters: Sequence[DeadLetter]) -> list[IncidentChange]:
         if letters:
@@ -62,21 +61,13 @@ class Pipeline:
         # Detection runs on every event, stored before or not: alert ids are stable, so a re-read line
         # yields no second alert, and a crash between storing events and alerts loses no alert.
         changes = self.raise_alerts(self.detector.detect(events))
-        self._count_late()
+        late = self.detector.drain_late()
+        if late and self.board is not None:
+            self.board.late(late)
         # Correlation windows are saved only once their alerts are stored: a crash before this point
         # replays the batch from the previous state and fires the same alerts (same ids) again.
         self.detector.checkpoint()
         return changes
-
-    def _count_late(self) -> None:
-        late = self.detector.late_by_source()
-        if self.board is None or late == self._late_seen:
-            return
-        # a rule reload starts the counters again: a total below the last one is all new
-        delta = {path: count - self._late_seen.get(path, 0) if count >= self._late_seen.get(path, 0) else count
-                 for path, count in late.items()}
-        self._late_seen = dict(late)
-        self.board.late({path: count for path, count in delta.items() if count > 0})
 
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
         if not alerts:

@@ -82,9 +82,9 @@ class DetectionEngine:
         events = with_evidence(events)
         return current.detector.detect(events) + current.indicators.detect(events)
 
-    def late_by_source(self) -> dict[str, int]:
-        """Events left out of correlation windows as too late, per ``log.file.path`` (since this rule set)."""
-        return self.current.detector.correlation.late_by_source()
+    def drain_late(self) -> dict[str, int]:
+        """Events left out of correlation windows as too late since the last call, per ``log.file.path``."""
+        return self.current.detector.correlation.drain_late()
 
     def checkpoint(self) -> int:
         """Write the correlation windows changed since the last checkpoint; call after alerts are stored."""

@@ -154,12 +154,13 @@ class CorrelationEngine:
     def late_events(self) -> dict[str, int]:
         return {rule_id: state.late for rule_id, state in self.states.items() if state.late}
 
-    def late_by_source(self) -> dict[str, int]:
-        """Events left out as too late for their correlation group, per ``log.file.path``."""
+    def drain_late(self) -> dict[str, int]:
+        """Events left out as too late for their correlation group since the last call, per ``log.file.path``."""
         found: dict[str, int] = {}
         for state in self.states.values():
             for source, count in state.late_by_source.items():
                 found[source] = found.get(source, 0) + count
+            state.late_by_source.clear()
         return found
 
     def observe(self, rule_id: str, event: Event, evidence: tuple[str, ...] = ()) -> list[Alert]:

@@ -8,6 +8,7 @@ construct RE2 lacks (backreferences, lookaround) falls back to Python's ``re`` a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import re2
@@ -34,19 +35,19 @@ class LinearPattern:
     flags: int
     python: re.Pattern[str]
     fallback_reason: str | None = None
-    _search: object = field(repr=False, default=None)
-    _fullmatch: object = field(repr=False, default=None)
+    _search: Callable[[str], object] = field(repr=False, default=bool)
+    _fullmatch: Callable[[str], object] = field(repr=False, default=bool)
 
     @property
     def engine(self) -> str:
         return "re" if self.fallback_reason else "re2"
 
     def search(self, text: str) -> bool:
-        return self._search(text[:MAX_EVALUATED_CHARS]) is not None  # type: ignore[operator]
+        return self._search(text[:MAX_EVALUATED_CHARS]) is not None
 
     def fullmatch(self, text: str) -> bool:
         """The whole value (globs need its end); only RE2 patterns, which are linear, should be used so."""
-        return self._fullmatch(text) is not None  # type: ignore[operator]
+        return self._fullmatch(text) is not None
 
 
 def compile_linear(source: str, flags: int = 0) -> LinearPattern:

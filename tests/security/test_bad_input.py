@@ -115,8 +115,8 @@ def test_monitoring_days_inside_the_calendar_still_work(client: TestClient) -> N
         assert client.get(f"/api/v1/reports/monitoring?{query}", headers=ANALYST).status_code == 200
 
 
-def test_an_unexpected_500_carries_the_security_headers(settings: Settings, sqlite_store: Store,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_500_is_a_problem_without_internals_and_with_the_security_headers(
+        settings: Settings, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret connection string")
 
@@ -124,7 +124,7 @@ def test_an_unexpected_500_carries_the_security_headers(settings: Settings, sqli
     with TestClient(create_app(settings, sqlite_store), raise_server_exceptions=False) as client:
         response = client.get("/api/v1/alerts", headers=ANALYST)
     assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
-    assert "secret" not in response.text
+    assert "secret" not in response.text and response.json()["detail"] == "internal error"
     assert_secured(response)
 
 
