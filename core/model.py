@@ -213,6 +213,20 @@ class Observable(_Record):
     note: str = ""
 
 
+class RuleHit(_Record):
+    """One rule (or model) inside an incident: its alerts are shown once, with how many there were."""
+
+    rule_id: str
+    detector: str = "sigma"
+    title: str
+    title_vi: str | None = None
+    severity: Severity
+    count: int = 0  # events the rule's alerts counted (Alert.count summed)
+    alerts: int = 0  # how many alerts of the rule joined
+    first_seen: datetime
+    last_seen: datetime
+
+
 class Filing(_Record):
     """A legal notice or report that was sent, with its reason when it was late."""
 
@@ -258,7 +272,8 @@ class Incident(_Record):
     resolution: Resolution | None = None
     assignee: str | None = None
     fingerprint: str
-    rule_id: str
+    rule_id: str  # the rule that opened the incident; ``rules`` lists every rule that joined
+    rules: list[RuleHit] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     entities: dict[str, str] = Field(default_factory=dict)
     alert_ids: list[str] = Field(default_factory=list)
