@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,12 +16,13 @@ from canhgac.core.config_incidents import IncidentSettings, incident_reference_p
 from canhgac.core.errors import ConfigError, ConfigErrors
 from canhgac.core.model import Severity
 from canhgac.core.yamlpos import line_of, load_with_lines
-from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXAMPLE_CONFIG = PACKAGE_DIR / "defaults" / "example.yaml"
 __all__ = ["AnomalySettings", "DetectionSettings", "Settings", "load_settings"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+EARLIEST_DISSOLUTION = date(1945, 9, 2)
 
 
 class AgencyLevel(StrEnum):
@@ -41,6 +43,21 @@ class Agency(StrictModel):
     level: AgencyLevel
     parent: str | None = None
     merged_into: str | None = Field(None, description="Successor after a merger (e.g. the 2025 provinces)")
+    dissolved: date | None = Field(None, description="First day the unit no longer existed, e.g. 2025-07-01; "
+                                   "its old incidents keep it and count for merged_into")
+
+    @field_validator("dissolved")
+    @classmethod
+    def _dissolved_is_a_past_date(cls, value: date | None) -> date | None:
+        # A dissolution is entered once it has happened: a future date would hide a unit that still exists.
+        if value is not None and not EARLIEST_DISSOLUTION <= value <= date.today() + timedelta(days=1):
+            raise ValueError(f"dissolved must be between {EARLIEST_DISSOLUTION} and today")
+        return value
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the unit still exists (neither merged into another nor dissolved)."""
+        return self.merged_into is None and self.dissolved is None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_vi
@@ -274,6 +291,7 @@ def _reference_problems(settings: Settings) -> list[tuple[tuple[Any, ...], str]]
             target = getattr(agency, key)
             if target is not None and target not in ids:
                 problems.append((("agencies", index, key), f"unknown agency {target!r}"))
+    problems += _tree_date_problems(settings.agencies, ids)
     problems += _cycles(settings.agencies)
     system_ids: set[str] = set()
     for index, system in enumerate(settings.systems):
@@ -297,16 +315,44 @@ def _reference_problems(settings: Settings) -> list[tuple[tuple[Any, ...], str]]
     return problems
 
 
+def _tree_date_problems(agencies: list[Agency], ids: dict[str, int]) -> list[tuple[tuple[Any, ...], str]]:
+    """A successor must exist when the merger happens, and a current unit must hang under a current one."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for index, agency in enumerate(agencies):
+        target = agencies[ids[agency.merged_into]] if agency.merged_into in ids else None
+        if target is not None and target.id != agency.id and not target.is_current and not (
+                agency.dissolved and target.dissolved and target.dissolved > agency.dissolved):
+            # A chain (a department merged in March, the merged department again in July) needs both dates.
+            problems.append((("agencies", index, "merged_into"),
+                             f"{target.id!r} no longer exists; merge into a current agency, or give both "
+                             "dissolved dates (the successor dissolved later)"))
+        parent = agencies[ids[agency.parent]] if agency.parent in ids else None
+        if parent is None:
+            continue
+        if agency.is_current and parent.dissolved is not None:
+            # Only a dated dissolution: files written before dates existed nest current units under merged ones.
+            problems.append((("agencies", index, "parent"),
+                             f"parent {parent.id!r} was dissolved on {parent.dissolved}; "
+                             "a current agency needs a current parent"))
+        elif agency.dissolved and parent.dissolved and agency.dissolved > parent.dissolved:
+            problems.append((("agencies", index, "dissolved"),
+                             f"dissolved {agency.dissolved} after its parent {parent.id!r} ({parent.dissolved})"))
+    return problems
+
+
 def _cycles(agencies: list[Agency]) -> list[tuple[tuple[Any, ...], str]]:
-    up = {a.id: a.merged_into or a.parent for a in agencies}
+    # Both links lead up: a dissolved unit stays under its old parent and also under its successor.
+    up = {a.id: [t for t in (a.parent, a.merged_into) if t is not None] for a in agencies}
     problems = []
     for index, agency in enumerate(agencies):
-        seen = {agency.id}
-        node = up.get(agency.id)
-        while node is not None:
-            if node in seen:
+        seen: set[str] = set()
+        stack = list(up.get(agency.id, ()))
+        while stack:
+            node = stack.pop()
+            if node == agency.id:
                 problems.append((("agencies", index, "parent"), f"agency {agency.id!r} is its own ancestor"))
                 break
-            seen.add(node)
-            node = up.get(node)
+            if node not in seen:
+                seen.add(node)
+                stack.extend(up.get(node, ()))
     return problems

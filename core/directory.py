@@ -1,4 +1,9 @@
-"""Who is who: the agency tree (with 2025 mergers) and the monitored systems, built once from settings."""
+"""Who is who: the agency tree (with 2025 mergers) and the monitored systems, built once from settings.
+
+A dissolved unit hangs under two agencies: its old parent (so a key of the old district still sees the old
+wards) and its successor (so whoever sees the new province sees the old one). Ranking follows one line up
+instead: successor first, else parent (``owner_at``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import ipaddress
 from collections import defaultdict
 from functools import cached_property
 
-from canhgac.core.config import Agency, MonitoredSystem, Settings
+from canhgac.core.config import Agency, AgencyLevel, MonitoredSystem, Settings
 from canhgac.core.errors import NotFound
 
 
@@ -17,9 +22,7 @@ class Directory:
         self.systems: dict[str, MonitoredSystem] = {s.id: s for s in settings.systems}
         self._children: dict[str, list[str]] = defaultdict(list)
         for agency in settings.agencies:
-            # A merged agency rolls up to its successor: whoever sees the new province sees the old one.
-            up = agency.merged_into or agency.parent
-            if up is not None:
+            for up in dict.fromkeys(t for t in (agency.parent, agency.merged_into) if t is not None):
                 self._children[up].append(agency.id)
         self._by_host = {h.lower(): s for s in settings.systems for h in s.hostnames}
         self._ranges = [(net, s) for s in settings.systems for net in s.ip_ranges]
@@ -47,6 +50,31 @@ class Directory:
         result = frozenset(found)
         self._subtrees[agency_id] = result
         return result
+
+    def successor(self, agency_id: str) -> Agency:
+        """The unit that exists now in place of ``agency_id`` (itself while current), along ``merged_into``."""
+        agency = self.agency(agency_id)
+        seen = {agency.id}
+        while agency.merged_into is not None and agency.merged_into not in seen:
+            agency = self.agency(agency.merged_into)
+            seen.add(agency.id)
+        return agency
+
+    def owner_at(self, agency_id: str, level: AgencyLevel) -> str | None:
+        """The current agency of ``level`` that ``agency_id``'s incidents count for, if any.
+
+        Up one line: a dissolved unit's successor, else its parent. A dissolved district (merged into the
+        province) has no owner among the wards; its old wards do, through their successors.
+        """
+        node: str | None = agency_id
+        seen: set[str] = set()
+        while node is not None and node not in seen and node in self.agencies:
+            seen.add(node)
+            agency = self.agencies[node]
+            if agency.level is level and agency.is_current:
+                return agency.id
+            node = agency.merged_into or agency.parent
+        return None
 
     def system(self, system_id: str) -> MonitoredSystem:
         try:

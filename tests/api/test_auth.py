@@ -56,6 +56,8 @@ def test_agencies_lists_only_the_callers_scope(sqlite_client: TestClient) -> Non
     quynhon = next(a for a in mine if a["id"] == "quynhon")
     assert quynhon == {"id": "quynhon", "code": "QNN", "name_vi": "Ủy ban nhân dân thành phố Quy Nhơn",
                        "name_en": "Quy Nhon City People's Committee", "level": "district", "parent": "binhdinh",
-                       "merged_into": None}
+                       "merged_into": "gialai", "dissolved": "2025-07-01", "current": False, "successor": "gialai",
+                       "successor_name_vi": "Ủy ban nhân dân tỉnh Gia Lai",
+                       "successor_name_en": "Gia Lai Provincial People's Committee"}
     everything = sqlite_client.get("/api/v1/agencies", headers=ANALYST).json()
     assert {"phuyen", "binhdinh", "vpcp"} <= {a["id"] for a in everything}

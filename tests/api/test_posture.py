@@ -45,6 +45,12 @@ def test_posture_and_ranking(client: TestClient, clock: FrozenClock) -> None:
     assert [(e["agency"], e["score"], e["rank"]) for e in ranking["entries"]] == [
         ("ninhbinh", 100.0, 1), ("daklak", 63.0, 2), ("gialai", 48.0, 3)]
     assert ok(client.get("/api/v1/posture/ranking", headers=QUYNHON))["entries"] == []
-    districts = ok(client.get("/api/v1/posture/ranking?level=district", headers=QUYNHON))
-    assert districts["total"] == 6
-    assert [(e["agency"], e["rank"], e["score"]) for e in districts["entries"]] == [("quynhon", 6, 48.0)]
+    # The district level ended on 1 July 2025: no district is ranked, Quy Nhơn city's key sees no row of its own.
+    assert ok(client.get("/api/v1/posture/ranking?level=district", headers=ANALYST))["total"] == 0
+    assert ok(client.get("/api/v1/posture/ranking?level=commune", headers=QUYNHON))["entries"] == []
+    communes = ok(client.get("/api/v1/posture/ranking?level=commune", headers=ANALYST))
+    # Trần Phú's incident counts for its successor, phường Quy Nhơn: high 6, overdue 10 + 2 × 2, compliance 0
+    # → 100 − 6 − 14 − 20 = 60. Quy Nhơn city's own incidents belong to the province, to no ward.
+    assert [(e["agency"], e["rank"], e["score"]) for e in communes["entries"]] == [
+        ("gialai-annhon", 1, 100.0), ("gialai-bongson", 2, 100.0), ("gialai-quynhondong", 3, 100.0),
+        ("gialai-tuyphuoc", 4, 100.0), ("gialai-quynhon", 5, 60.0)]

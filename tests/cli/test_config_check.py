@@ -13,7 +13,7 @@ EXAMPLE = EXAMPLE_CONFIG
 def test_example_configuration_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "Cấu hình hợp lệ" in out and "21 cơ quan, đơn vị" in out
+    assert "Cấu hình hợp lệ" in out and "30 cơ quan, đơn vị" in out
 
 
 def test_errors_name_file_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
