@@ -132,7 +132,8 @@ class TrafficAnomalyDetector:
             tags=tags, agency=window.agency, first_seen=window.start, last_seen=window.start + self.width,
             count=window.requests,
             details={"window_start": to_utc_iso(window.start), "window_minutes": self.settings.window_minutes,
-                     "anomaly_score": round(score, 4), "features": [d.as_dict() for d in standing_out]},
+                     "anomaly_score": round(score, 4), "threshold": MIN_DEVIATION,
+                     "features": [d.as_dict() for d in standing_out]},
         )
 
 

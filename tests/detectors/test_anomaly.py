@@ -53,6 +53,8 @@ def test_a_flood_is_reported_with_the_features_that_stand_out(sqlite_store: Stor
     features = {f["feature"]: f for f in found.details["features"]}
     assert {"requests", "distinct_sources", "error_rate"} <= set(features)
     assert features["requests"]["value"] > 5 * features["requests"]["baseline"]
+    # The page shows what "standing out" means: every reported deviation is at least the threshold.
+    assert all(abs(f["z"]) >= found.details["threshold"] for f in features.values())
     assert "attack.t1498" in found.tags
     # The same window is not reported twice.
     assert detector_at(sqlite_store, 60).run() == []
