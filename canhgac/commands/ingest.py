@@ -8,26 +8,37 @@ import sys
 from pathlib import Path
 
 from canhgac.core.config import load_settings
-from canhgac.core.i18n import cli_language
+from canhgac.core.i18n import cli_language, pick
 from canhgac.core.text import message, number, printable, printable_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     from canhgac.collectors.parsers import known_formats
 
-    cmd = commands.add_parser("ingest", parents=[common], help="run the full pipeline on log files")
-    cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files (.gz is read too)")
-    cmd.add_argument("--source", required=True, metavar="FORMAT",
-                     help=f"log format: {', '.join(known_formats())}, or a collection.json_mappings name")
-    cmd.add_argument("--agency", help="agency id the lines belong to")
-    cmd.add_argument("--system", help="monitored system id the lines come from")
-    cmd.add_argument("--timezone", help="zone of zone-less times in these files (default: the configuration's)")
-    cmd.add_argument("--stream", help="the live file these lines belong to, for event ids (default: the file "
-                                      "itself, or its live file for a rotated copy such as access.log.2.gz)")
-    cmd.add_argument("--resume", action="store_true",
-                     help="continue after the last batch an earlier, interrupted run of these files committed")
-    cmd.add_argument("--batch-size", type=int, default=5000)
-    cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    text = pick("chạy toàn bộ quy trình (phân tích, phát hiện, sự cố) trên các tệp nhật ký",
+                "run the full pipeline (parsing, detection, incidents) on log files")
+    cmd = commands.add_parser("ingest", parents=[common], help=text, description=text)
+    cmd.add_argument("paths", nargs="+", type=Path, metavar=pick("TỆP", "PATH"),
+                     help=pick("tệp nhật ký (đọc được cả .gz)", "log files (.gz is read too)"))
+    cmd.add_argument("--source", required=True, metavar=pick("ĐỊNH_DẠNG", "FORMAT"),
+                     help=pick(f"định dạng nhật ký: {', '.join(known_formats())}, hoặc một tên trong "
+                               "collection.json_mappings",
+                               f"log format: {', '.join(known_formats())}, or a collection.json_mappings name"))
+    cmd.add_argument("--agency", help=pick("mã cơ quan, đơn vị sở hữu các dòng", "agency id the lines belong to"))
+    cmd.add_argument("--system", help=pick("mã hệ thống thông tin sinh ra các dòng",
+                                           "monitored system id the lines come from"))
+    cmd.add_argument("--timezone", help=pick("múi giờ của các thời điểm không ghi múi giờ (mặc định: của cấu hình)",
+                                             "zone of zone-less times in these files (default: the configuration's)"))
+    cmd.add_argument("--stream", help=pick(
+        "tệp đang ghi mà các dòng thuộc về, để tính mã sự kiện (mặc định: chính tệp, hoặc tệp gốc của bản xoay "
+        "vòng như access.log.2.gz)",
+        "the live file these lines belong to, for event ids (default: the file itself, or its live file for a "
+        "rotated copy such as access.log.2.gz)"))
+    cmd.add_argument("--resume", action="store_true", help=pick(
+        "tiếp tục sau lô cuối cùng mà lần chạy trước (bị ngắt) đã lưu",
+        "continue after the last batch an earlier, interrupted run of these files committed"))
+    cmd.add_argument("--batch-size", type=int, default=5000, help=pick("số dòng mỗi lô", "lines per batch"))
+    cmd.add_argument("--json", action="store_true", help=pick("in bản tóm tắt dạng JSON", "print the summary as JSON"))
     cmd.set_defaults(handler=run)
 
 
@@ -38,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     language = cli_language(settings.language)
     for path in args.paths:
         if not path.is_file():
-            print(printable(f"{message('error', language)}: {path}: not a readable file"), file=sys.stderr)
+            print(printable(f"{message('error', language)}: {message('ingest.not_file', language, path=path)}"),
+                  file=sys.stderr)
             return 2
     runtime = Runtime.build(settings)
     try:
@@ -51,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             progress.close()
         for error in runtime.rule_errors:
             print(printable(f"warning: {error}"), file=sys.stderr)
+        if report.decode.dead_letters:
+            _hint_format(runtime, args.paths, args.source, language)
     finally:
         runtime.close()
     summary = {
@@ -96,4 +110,18 @@ def _print_summary(s: dict, language: str) -> None:  # type: ignore[type-arg]
 def _progress_bar(total: int):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False)
+    return tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False,
+                desc=pick("Đang nhập", "Ingesting"))
+
+
+def _hint_format(runtime, paths: list[Path], source: str, language: str) -> None:  # type: ignore[no-untyped-def]
+    from canhgac.commands.format_hint import likely_formats
+
+    collection = runtime.collection()
+    for path in paths:
+        most_failed, guesses = likely_formats(path, source, collection.formats(), collection.parser)
+        if not most_failed:
+            continue
+        key = "ingest.hint_format" if guesses else "ingest.hint_unknown"
+        print(printable(message(key, language, file=path, source=source, formats=", ".join(guesses))),
+              file=sys.stderr)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from canhgac.commands import group_help
+from canhgac.commands.options import duration
 from canhgac.core.config import Settings, load_settings
-from canhgac.core.i18n import cli_language
+from canhgac.core.i18n import cli_language, pick, term
 from canhgac.core.model import Alert, utcnow
 from canhgac.core.text import printable, printable_json
 
@@ -20,41 +21,55 @@ WORDS = {
            "{passed} đạt, {failed} lỗi, {errors} luật không nạp được", "expected_fire": "phải kích hoạt",
            "expected_quiet": "không được kích hoạt", "lint": "{errors} lỗi, {warnings} cảnh báo, {notes} ghi chú "
            "trên {rules} luật", "unknown_rule": "không có luật {rule} trong các thư mục luật đã cấu hình",
-           "hunt": "Săn tìm bằng luật {rule}: {events} sự kiện từ {since}, {alerts} cảnh báo, {stored} mới lưu"},
+           "hunt": "Săn tìm bằng luật {rule}: {events} sự kiện từ {since}, {alerts} cảnh báo, {stored} mới lưu",
+           "listed": "{rules} luật, {errors} luật không nạp được"},
     "en": {"ok": "PASS", "fail": "FAIL", "load": "not loaded", "summary": "{rules} rules, {cases} cases: "
            "{passed} passed, {failed} failed, {errors} rules not loaded", "expected_fire": "should fire",
            "expected_quiet": "should stay quiet", "lint": "{errors} errors, {warnings} warnings, {notes} notes "
            "over {rules} rules", "unknown_rule": "no rule {rule} in the configured rule folders",
-           "hunt": "Hunt with rule {rule}: {events} events since {since}, {alerts} alerts, {stored} newly stored"},
+           "hunt": "Hunt with rule {rule}: {events} events since {since}, {alerts} alerts, {stored} newly stored",
+           "listed": "{rules} rules, {errors} not loaded"},
 }
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    cmd = commands.add_parser("rules", help="test and lint detection rules")
-    actions = cmd.add_subparsers(dest="action", required=True)
-    test = actions.add_parser("test", parents=[common], help="run every rule's fixture events and report per rule")
-    test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or folders (default: configured)")
+    text = pick("liệt kê, kiểm thử và rà soát luật phát hiện", "list, test and lint detection rules")
+    cmd = commands.add_parser("rules", help=text, description=text)
+    group_help(cmd)
+    actions = cmd.add_subparsers(dest="action", metavar=pick("VIỆC", "ACTION"))
+    folders = pick("tệp hoặc thư mục luật (mặc định: theo cấu hình)", "rule files or folders (default: configured)")
+    text = pick("liệt kê các luật: tên, tiêu đề, mức độ, kỹ thuật ATT&CK",
+                "list the rules: name, title, level, ATT&CK techniques")
+    listing = actions.add_parser("list", parents=[common], help=text, description=text)
+    listing.add_argument("paths", nargs="*", type=Path, metavar=pick("ĐƯỜNG_DẪN", "PATH"), help=folders)
+    listing.add_argument("--format", choices=("table", "jsonl"), default="table")
+    listing.set_defaults(handler=run_list)
+    text = pick("chạy các sự kiện mẫu của từng luật, báo cáo theo luật",
+                "run every rule's fixture events and report per rule")
+    test = actions.add_parser("test", parents=[common], help=text, description=text)
+    test.add_argument("paths", nargs="*", type=Path, metavar=pick("ĐƯỜNG_DẪN", "PATH"), help=folders)
     test.set_defaults(handler=run_test)
-    lint = actions.add_parser("lint", parents=[common], help="check rules for problems and missing metadata")
-    lint.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    lint.add_argument("--strict", action="store_true", help="warnings fail too")
+    text = pick("rà soát luật: lỗi, thiếu thông tin, chi phí lọc sơ bộ",
+                "check rules for problems and missing metadata")
+    lint = actions.add_parser("lint", parents=[common], help=text, description=text)
+    lint.add_argument("paths", nargs="*", type=Path, metavar=pick("ĐƯỜNG_DẪN", "PATH"), help=folders)
+    lint.add_argument("--strict", action="store_true", help=pick("cảnh báo cũng tính là lỗi", "warnings fail too"))
     lint.set_defaults(handler=run_lint)
-    hunt = commands.add_parser("hunt", parents=[common], help="replay stored events through one rule")
-    hunt.add_argument("--rule", required=True, help="rule or correlation id (or name)")
-    hunt.add_argument("--since", default="30d", type=duration, help="how far back, e.g. 30d, 12h (default 30d)")
-    hunt.add_argument("--agency", action="append", help="only these agencies (repeatable)")
-    hunt.add_argument("--save", action="store_true", help="store the alerts (ids equal live detection's)")
+    text = pick("chạy lại các sự kiện đã lưu qua một luật (săn tìm mối đe dọa)",
+                "replay stored events through one rule (threat hunting)")
+    hunt = commands.add_parser("hunt", parents=[common], help=text, description=text)
+    hunt.add_argument("--rule", required=True, help=pick(
+        "luật hoặc luật tương quan: mã (id), tên (name) hoặc tên tệp không đuôi (xem canhgac rules list)",
+        "rule or correlation: its id, name or file name without .yml (see canhgac rules list)"))
+    hunt.add_argument("--since", default="30d", type=duration,
+                      help=pick("lùi lại bao xa, ví dụ 30d, 12h (mặc định 30d)",
+                                "how far back, e.g. 30d, 12h (default 30d)"))
+    hunt.add_argument("--agency", action="append", help=pick("chỉ các cơ quan này (lặp lại được)",
+                                                             "only these agencies (repeatable)"))
+    hunt.add_argument("--save", action="store_true", help=pick("lưu các cảnh báo (mã trùng với phát hiện trực tiếp)",
+                                                               "store the alerts (ids equal live detection's)"))
     hunt.add_argument("--format", choices=("table", "jsonl"), default="table")
     hunt.set_defaults(handler=run_hunt)
-
-
-def duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30d, 12h, 45m)")
-    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
 
 
 def rule_paths(settings: Settings, paths: list[Path]) -> list[Path]:
@@ -73,6 +88,59 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings = load_settings(args.config)
     options = ParseOptions(placeholders=settings.detection.placeholders)
     return settings, load_rules(rule_paths(settings, list(getattr(args, "paths", []) or [])), options)
+
+
+def resolve_rule(loaded, reference: str) -> str:  # type: ignore[no-untyped-def]
+    """The id of the rule or correlation ``reference`` names: its id, its ``name``, or its file's stem (when
+    that file holds only this one); ``KeyError`` otherwise."""
+    items = [(rule.id, rule.name, rule.path) for rule in loaded.rules]
+    items += [(rule.id, rule.meta.name, rule.path) for rule in loaded.correlations]
+    by_stem: dict[str, set[str]] = {}
+    for rule_id, _, path in items:
+        by_stem.setdefault(path.stem, set()).add(rule_id)
+    for rule_id, name, _ in items:
+        if reference in (rule_id, name):
+            return rule_id
+    found = by_stem.get(reference.removesuffix(".yml"), set())
+    if len(found) == 1:
+        return next(iter(found))
+    raise KeyError(reference)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    settings, loaded = _load(args)
+    language = cli_language(settings.language)
+    rows = [_listed(rule.name or rule.path.stem, rule.id, rule.title, rule.title_vi, rule.severity, rule.tags,
+                    rule.path, "rule") for rule in loaded.rules]
+    rows += [_listed(c.meta.name or c.path.stem, c.id, c.meta.title, c.meta.title_vi, c.meta.severity,
+                     list(c.meta.tags), c.path, "correlation") for c in loaded.correlations]
+    rows.sort(key=lambda row: row["name"])
+    for error in loaded.errors:
+        print(printable(f"{WORDS[language]['fail']}  {WORDS[language]['load']}: {error}"), file=sys.stderr)
+    if args.format == "jsonl":
+        for row in rows:
+            print(printable_json(json.dumps(row, ensure_ascii=False)))
+        return 1 if loaded.errors else 0
+    header = (pick("tên", "name", language), pick("mức độ", "level", language), "ATT&CK",
+              pick("tiêu đề", "title", language))
+    table = [header] + [(row["name"], term(f"severity.{row['level']}", language),
+                         ", ".join(row["attack_techniques"]) or "—",
+                         (row["title_vi"] if language == "vi" else None) or row["title"]) for row in rows]
+    table = [tuple(printable(str(cell)) for cell in row) for row in table]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    print(WORDS[language]["listed"].format(rules=len(rows), errors=len(loaded.errors)))
+    return 1 if loaded.errors else 0
+
+
+def _listed(name: str, rule_id: str, title: str, title_vi: str | None, severity, tags,  # type: ignore[no-untyped-def]
+            path: Path, kind: str) -> dict:  # type: ignore[type-arg]
+    from canhgac.incidents.grouping import attack_from_tags
+
+    tactics, techniques = attack_from_tags(list(tags))
+    return {"name": name, "id": rule_id, "kind": kind, "level": severity.value, "title": title,
+            "title_vi": title_vi, "attack_techniques": techniques, "attack_tactics": tactics, "path": str(path)}
 
 
 def run_test(args: argparse.Namespace) -> int:
@@ -158,10 +226,7 @@ def hunt(runtime, loaded, rule_ref: str, since: datetime,  # type: ignore[no-unt
 
     rules = {rule.id: rule for rule in loaded.rules}
     correlations = {rule.id: rule for rule in loaded.correlations}
-    names = {item.name or "": item.id for item in loaded.rules} | {c.meta.name or "": c.id for c in loaded.correlations}
-    target = rule_ref if rule_ref in rules or rule_ref in correlations else names.get(rule_ref)
-    if not target:
-        raise KeyError(rule_ref)
+    target = resolve_rule(loaded, rule_ref)
     wanted_rules, wanted_correlations = set(), set()
     pending = [target]
     while pending:

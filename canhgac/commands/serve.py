@@ -1,39 +1,61 @@
-"""``canhgac serve`` (API, pages, file tails, scheduled detectors) and ``canhgac demo`` (the same, fed by
-a traffic simulator on the embedded store)."""
+"""``canhgac serve``: the API, the pages, tails of the configured log files and the scheduled detectors; it says
+what it loaded. ``canhgac demo`` (``canhgac/demo.py``) runs the same, fed by a traffic simulator."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
-import shutil
+import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from canhgac.core.config import EXAMPLE_CONFIG, Settings, default_config_path, home_dir, load_settings
-from canhgac.core.i18n import cli_language
+from canhgac.core.config import EXAMPLE_CONFIG, Settings, default_config_path, load_settings
+from canhgac.core.i18n import cli_language, pick
 from canhgac.core.text import message, printable
 
+if TYPE_CHECKING:
+    from canhgac.runtime import Runtime
+
 log = logging.getLogger(__name__)
-DEMO_KEYS = [("demo-soc-analyst", "SOC"), ("demo-binhdinh", "UBND tỉnh Bình Định"),
-             ("demo-quynhon", "UBND thành phố Quy Nhơn")]
-DEMO_PORTALS = ["cdvc", "dvc-binhdinh", "cong-quynhon", "dvc-phuyen", "dvc-namdinh"]
+#: A job run beside the server until ``stop`` is set (the demo's simulator and scenario).
+BackgroundJob = Callable[["Runtime", threading.Event], None]
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     listen = argparse.ArgumentParser(add_help=False)
-    listen.add_argument("--host", default="127.0.0.1")
-    listen.add_argument("--port", type=int, default=8000)
-    listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    serve = commands.add_parser("serve", parents=[common, listen], help="serve the API and pages, tail logs")
-    serve.add_argument("--demo", action="store_true",
-                       help="allow the example configuration and its public demo API keys (trying it out only)")
-    serve.set_defaults(handler=run_serve)
-    demo = commands.add_parser("demo", parents=[common, listen],
-                               help="simulated portal traffic with attacks, through the real pipeline")
-    demo.add_argument("--rate", type=float, default=2.0, help="citizen requests per second per portal")
-    demo.set_defaults(handler=run_demo)
+    listen.add_argument("--host", default="127.0.0.1",
+                        help=pick("địa chỉ lắng nghe (mặc định 127.0.0.1)", "address to listen on (default 127.0.0.1)"))
+    listen.add_argument("--port", type=int, default=8000, help=pick("cổng (mặc định 8000)", "port (default 8000)"))
+    listen.add_argument("--duration", type=float, default=None,
+                        help=pick("dừng sau bấy nhiêu giây", "stop after this many seconds"))
+    text = pick("phục vụ API và trang web, theo dõi các tệp nhật ký đã cấu hình",
+                "serve the API and pages, tail the configured log files")
+    serve_cmd = commands.add_parser("serve", parents=[common, listen], help=text, description=text)
+    serve_cmd.add_argument("--demo", action="store_true", help=pick(
+        "cho phép cấu hình ví dụ và các khóa API thử nghiệm công khai của nó (chỉ để chạy thử)",
+        "allow the example configuration and its public demo API keys (trying it out only)"))
+    serve_cmd.set_defaults(handler=run_serve)
+    text = pick("chạy thử: lưu lượng cổng dịch vụ công mô phỏng kèm tấn công, qua toàn bộ quy trình thật, dữ liệu "
+                "trong thư mục riêng", "simulated portal traffic with attacks through the real pipeline, its data "
+                "in a folder of its own")
+    demo = commands.add_parser("demo", parents=[common, listen], help=text, description=text)
+    demo.add_argument("--rate", type=float, default=2.0, help=pick("số lượt truy cập của người dân mỗi giây, mỗi cổng",
+                                                                   "citizen requests per second per portal"))
+    demo.add_argument("--data-dir", type=Path, default=None, help=pick(
+        "thư mục dữ liệu chạy thử, giữ lại sau khi dừng (mặc định: một thư mục tạm mới, xóa khi dừng)",
+        "the demo's data folder, kept after it stops (default: a new temporary folder, removed on stop)"))
+    demo.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from canhgac.demo import run_demo
+
+    return run_demo(args)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -62,9 +84,33 @@ def _refuse(reason: str, language: str | None = None) -> int:
     return 2
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound here so that a port in use is a sentence, not uvicorn's exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if os.name != "nt":  # on Windows SO_REUSEADDR would let two servers share the port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _cannot_listen(exc: OSError, host: str, port: int, language: str) -> int:
+    if exc.errno == errno.EADDRINUSE:
+        text = message("serve.port_taken", language, host=host, port=port, other=port + 1)
+    else:
+        text = message("serve.cannot_listen", language, host=host, port=port, reason=exc.strerror or exc)
+    print(printable(f"{message('error', language)}: {text}"), file=sys.stderr)
+    return 2
+
+
 def serve(settings: Settings, host: str, port: int, *, duration: float | None = None,
-          extra_targets: Callable[[object], list] | None = None,  # type: ignore[type-arg]
-          background: list[Callable[[threading.Event], None]] | None = None, banner: list[str] | None = None) -> int:
+          extra_targets: Callable[[Runtime], list] | None = None,  # type: ignore[type-arg]
+          background: list[BackgroundJob] | None = None, banner: list[str] | None = None) -> int:
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -74,11 +120,23 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     from canhgac.runtime import Runtime
 
     language = cli_language(settings.language)
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        return _cannot_listen(exc, host, port, language)
     runtime = Runtime.build(settings)
     collection = runtime.collection(spool=True)
     stop = threading.Event()
-    threads = collection.run(stop, extra_targets(runtime) if extra_targets else [])
-    background_threads = [threading.Thread(target=job, args=(stop,), daemon=True) for job in background or []]
+    try:
+        threads = collection.run(stop, extra_targets(runtime) if extra_targets else [])
+    except OSError as exc:  # a syslog listener's port
+        stop.set()
+        sock.close()
+        runtime.close()
+        print(printable(f"{message('error', language)}: {message('serve.syslog_failed', language, reason=exc)}"),
+              file=sys.stderr)
+        return 2
+    background_threads = [threading.Thread(target=job, args=(runtime, stop), daemon=True) for job in background or []]
     threads += background_threads
     scheduler = BackgroundScheduler(timezone="UTC")
     anomaly = settings.detection.anomaly
@@ -95,10 +153,10 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     scheduler.start()
     url = f"http://{host}:{port}/"
     print(message("serve.ready", language, url=url, store=runtime.store.kind), flush=True)
-    for line in banner or []:
-        print(line, flush=True)
+    for line in loaded_summary(runtime, language) + (banner or []):
+        print(printable(line), flush=True)
     try:
-        server.run()  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or when duration is over
+        server.run(sockets=[sock])  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or when duration is over
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the signal after its own clean shutdown; ours follows below
     finally:
@@ -107,52 +165,44 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
         for thread in threads:
             thread.join(timeout=10)
         runtime.close()
+        sock.close()
         print(message("stopped", language), flush=True)
     return 0
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    from canhgac.simulator import Portal, TrafficSimulator
-
-    settings = demo_settings(load_settings(args.config))
-    language = cli_language(settings.language)
-    home = home_dir()
-    log_dir = home / "demo-logs"
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
-    portals = [Portal(system, log_dir / f"{system}.access.log") for system in DEMO_PORTALS
-               if system in {s.id for s in settings.systems}]
-    simulator = TrafficSimulator(portals, log_dir / "auth.log", rate=args.rate)
-    simulator.backfill(minutes=45)
-
-    def demo_targets(runtime) -> list:  # type: ignore[no-untyped-def,type-arg]
-        from canhgac.collectors.lines import Origin
-
-        collection = runtime.collection()
-        found = []
-        for portal in portals:
-            system = runtime.directory.system(portal.system)
-            path = str(portal.path.resolve())
-            found.append(collection.file_source(Origin(path, path, system.agency, system.id), "nginx"))
-        auth = str((log_dir / "auth.log").resolve())
-        (log_dir / "auth.log").touch()
-        found.append(collection.file_source(Origin(auth, auth, "binhdinh", "dvc-binhdinh"), "sshd"))
-        return found
-
-    url = f"http://{args.host}:{args.port}/"
-    banner = [message("demo.ready", language, url=url), message("demo.keys", language)]
-    banner += [f"    {key:<18} {who}" for key, who in DEMO_KEYS]
-    banner += [message("demo.home", language, home=home), message("demo.stop", language)]
-    return serve(settings, args.host, args.port, duration=args.duration, extra_targets=demo_targets,
-                 background=[lambda stop: simulator.run(stop, flood_after=40.0)], banner=banner)
+def loaded_summary(runtime: Runtime, language: str) -> list[str]:
+    """What the server runs with: rules loaded and failed, files tailed, listeners, Slack on or off."""
+    settings = runtime.settings
+    lines = [message("serve.rules", language, loaded=runtime.rule_count, failed=len(runtime.rule_errors))]
+    lines += [message("serve.rule_error", language, error=error) for error in runtime.rule_errors]
+    collection = runtime.collection()
+    tailed = sorted(status.path or status.id for status in collection.board.snapshot() if status.kind == "file")
+    if tailed:
+        lines.append(message("serve.tailing", language, count=len(tailed)))
+        lines += [f"    {path}" for path in tailed]
+    else:
+        lines.append(message("serve.no_tails", language))
+    if settings.collection.syslog:
+        lines.append(message("serve.syslog", language, listeners=", ".join(
+            f"{listener.name} ({listener.host}"
+            + (f", UDP {listener.udp_port}" if listener.udp_port else "")
+            + (f", TCP {listener.tcp_port}" if listener.tcp_port else "") + ")"
+            for listener in settings.collection.syslog)))
+    pushed = collection.http_sources()
+    if pushed:
+        lines.append(message("serve.push", language, names=", ".join(f"{source.name} ({system.id})"
+                                                                       for system, source in pushed)))
+    lines.append(_slack_line(settings, language))
+    return lines
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """The demo shortens the anomaly windows so a flood is noticed within minutes, not hours."""
-    anomaly = settings.detection.anomaly.model_copy(update={"interval_seconds": 20, "window_minutes": 1,
-                                                            "min_windows": 30, "history_windows": 120,
-                                                            "grace_seconds": 15})
-    detection = settings.detection.model_copy(update={"anomaly": anomaly})
-    demo = settings.model_copy(update={"detection": detection})
-    demo._source = settings.source
-    return demo
+def _slack_line(settings: Settings, language: str) -> str:
+    slack = settings.notifications.slack
+    if slack is None or not settings.notifications.routes:
+        return message("serve.slack_off", language, reason=pick("chưa cấu hình tuyến thông báo Slack",
+                                                                "no Slack routes configured", language))
+    if not os.environ.get(slack.token_env):
+        return message("serve.slack_off", language, reason=pick(
+            f"biến môi trường {slack.token_env} chưa đặt", f"environment variable {slack.token_env} is not set",
+            language))
+    return message("serve.slack_on", language, routes=len(settings.notifications.routes))

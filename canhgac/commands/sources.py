@@ -8,7 +8,7 @@ import sys
 import orjson
 
 from canhgac.core.config import load_settings
-from canhgac.core.i18n import cli_language
+from canhgac.core.i18n import cli_language, pick
 from canhgac.core.text import message, number, printable, printable_json
 
 COLUMNS = {
@@ -20,10 +20,12 @@ COLUMNS = {
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    cmd = commands.add_parser("sources", parents=[common],
-                              help="status of every log source: lag, events/s, dead letters, last error")
+    text = pick("trạng thái từng nguồn nhật ký: độ trễ, sự kiện/giây, dòng lỗi, lỗi gần nhất",
+                "status of every log source: lag, events/s, dead letters, last error")
+    cmd = commands.add_parser("sources", parents=[common], help=text, description=text)
     cmd.add_argument("--format", choices=["table", "jsonl"], default="table")
-    cmd.add_argument("--agency", help="only sources of this agency and the agencies below it")
+    cmd.add_argument("--agency", help=pick("chỉ nguồn của cơ quan, đơn vị này và các đơn vị trực thuộc",
+                                           "only sources of this agency and the agencies below it"))
     cmd.set_defaults(handler=run)
 
 

@@ -60,3 +60,49 @@ def test_broken_yaml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{bad}:" in capsys.readouterr().err
     assert main(["config", "check", str(tmp_path / "nope.yaml")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def _with_sources(tmp_path: Path, sources: str) -> Path:
+    config = tmp_path / "canhgac.yaml"
+    config.write_text(
+        "agencies:\n"
+        "  - {id: gialai, code: GLI, level: province, name_vi: Gia Lai, name_en: Gia Lai}\n"
+        "systems:\n"
+        "  - id: dvc-gialai\n"
+        "    name: Cổng dịch vụ công tỉnh Gia Lai\n"
+        "    agency: gialai\n"
+        "    kind: public_service_portal\n"
+        "    security_level: 3\n"
+        "    log_sources:\n" + sources, encoding="utf-8")
+    return config
+
+
+def test_unknown_log_format_is_an_error_naming_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("", encoding="utf-8")
+    config = _with_sources(tmp_path, f"      - {{type: file, format: nginx, paths: [{log}]}}\n"
+                                     f"      - type: file\n"
+                                     f"        format: ngnix\n"
+                                     f"        paths: [{log}]\n")
+    assert main(["config", "check", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{config}:12: [systems[0].log_sources[1].format] không có định dạng nhật ký 'ngnix'" in err
+    assert "nginx" in err.split("'ngnix'", 1)[1]  # the known formats are listed
+    assert "systems[0].log_sources[0]" not in err
+
+
+def test_missing_log_files_are_a_warning_only(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    present = tmp_path / "present.log"
+    present.write_text("", encoding="utf-8")
+    missing = tmp_path / "missing" / "*.log"
+    config = _with_sources(tmp_path, f"      - {{type: file, format: nginx, paths: [{present}, '{missing}']}}\n")
+    assert main(["config", "check", str(config)]) == 0
+    captured = capsys.readouterr()
+    assert "Cấu hình hợp lệ" in captured.out and "1 cảnh báo" in captured.out
+    assert (f"Cảnh báo: {config}:10: [systems[0].log_sources[0].paths[1]] chưa có tệp nhật ký nào khớp {missing}"
+            in captured.err)
+    assert str(present) not in captured.err
+    monkeypatch.setenv("CANHGAC_LANG", "en")
+    assert main(["config", "check", str(config)]) == 0
+    assert f"Warning: {config}:10: [systems[0].log_sources[0].paths[1]] no log file matches" in capsys.readouterr().err

@@ -79,3 +79,33 @@ def test_hunt_finds_what_live_detection_found_with_the_same_ids(home: Path, tmp_
         assert hunted and {alert["id"] for alert in hunted} == {a["id"] for a in live if a["rule_id"] == rule_id}
     code, _, err = run(capsys, "hunt", "--rule", "no-such-rule")
     assert code == 2 and "no-such-rule" in err
+
+
+def test_rules_list_shows_names_vietnamese_titles_levels_and_attack(home: Path, capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, "rules", "list")
+    assert code == 0
+    [brute] = [row for row in out.splitlines() if row.startswith("sshd_brute_force ")]
+    assert "cao" in brute and "T1110.001" in brute and "Dò mật khẩu SSH" in brute
+    code, out, _ = run(capsys, "rules", "list", "--format", "jsonl")
+    rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
+    assert rows["sshd_brute_force"]["id"] == BRUTE_FORCE and rows["sshd_brute_force"]["kind"] == "correlation"
+    assert rows["web_sqli_query_string"]["attack_techniques"] == ["T1190"]
+    assert rows["web_sqli_query_string"]["title_vi"]
+    monkeypatch.setenv("CANHGAC_LANG", "en")
+    _, out, _ = run(capsys, "rules", "list")
+    assert "SSH Brute Force" in out and "high" in out and out.splitlines()[0].split()[:2] == ["name", "level"]
+
+
+def test_hunt_selects_a_rule_by_name_or_file_stem(home: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    access = tmp_path / "access.log"
+    access.write_text(BENIGN + SQLI, encoding="utf-8")
+    assert run(capsys, "ingest", str(access), "--source", "nginx", "--agency", "binhdinh")[0] == 0
+    by_id = [row["id"] for row in map(json.loads, run(capsys, "hunt", "--rule", SQLI_RULE, "--since", "3650d",
+                                                      "--format", "jsonl")[1].splitlines())]
+    assert by_id
+    for reference in ("web_sqli_query_string", "web_sqli_query_string.yml"):
+        code, out, err = run(capsys, "hunt", "--rule", reference, "--since", "3650d", "--format", "jsonl")
+        assert code == 0, err
+        assert [row["id"] for row in map(json.loads, out.splitlines())] == by_id
