@@ -111,10 +111,13 @@
     $("action-assign").addEventListener("click", () => {
       write("", "PATCH", { assignee: $("action-assignee").value.trim() || null });
     });
+    // The draft may save what the incident stores (handling result, recommendations) when the caller may write.
+    const owner = () => (WRITERS.includes(current.me?.role) && !current.detail.merged_into
+      ? { detail: current.detail, onChanged: current.onChanged } : null);
     $("report-notice").addEventListener("click", () => current && onReport(
-      `/api/v1/incidents/${encodeURIComponent(current.detail.id)}/reports/incident-notice?format=html`));
+      `/api/v1/incidents/${encodeURIComponent(current.detail.id)}/reports/incident-notice?format=html`, owner()));
     $("report-breach").addEventListener("click", () => current && onReport(
-      `/api/v1/incidents/${encodeURIComponent(current.detail.id)}/reports/breach-notice?format=html`));
+      `/api/v1/incidents/${encodeURIComponent(current.detail.id)}/reports/breach-notice?format=html`, owner()));
   }
 
   function render(detail, me, onChanged) {

@@ -4,30 +4,18 @@
 (() => {
   "use strict";
 
-  const { t, formatTime } = window.I18n;
-  const { KEY_STORAGE, $, el, setText, table, api } = window.Canh;
-  const REFRESH_MS = 3000;
-  const MAX_EVIDENCE = 20;
-  const STATES = ["new", "acknowledged", "investigating", "contained", "resolved", "closed"];
-  const OPEN_STATES = ["new", "acknowledged", "investigating", "contained"];
-  const SEVERITIES = ["low", "medium", "high", "critical"];
-  // Incident titles come in Vietnamese when the rule has a Vietnamese title; the English page uses the original.
-  const localTitle = (incident) => (window.I18n.language === "en" && incident.title_en) || incident.title;
+  const { t } = window.I18n;
+  const { KEY_STORAGE, $, el, setText, api } = window.Canh;
+  const VIEWS = ["overview", "incidents", "posture", "discover"];
+  const WRITERS = ["soc_admin", "soc_analyst", "agency_responder"];
 
   const app = {
     me: null,
     agencies: [],
-    incidents: [],
-    rows: new Map(), // incident id -> <tr>, reused between refreshes so nothing flickers
-    listGeneration: 0,
-    listLoaded: false,
-    timer: null,
-    selectedId: null,
-    detail: null,
-    detailGeneration: 0,
-    events: new Map(), // event id -> event, or null when the API no longer returns it
+    rows: new Map(), // incident id -> <tr>, reused between refreshes so nothing flickers (list.js fills it)
     banner: null, // [key, vars] of the error shown above the list
-    view: "incidents",
+    view: VIEWS.includes(new URLSearchParams(location.search).get("view"))
+      ? new URLSearchParams(location.search).get("view") : "incidents",
   };
 
   function localName(vi, en) {
@@ -45,10 +33,13 @@
   // --- sign-in -------------------------------------------------------------------------------
 
   function showSignIn(messageKey, vars) {
-    clearTimeout(app.timer);
+    List.stop();
+    Overview.hide();
     app.me = null;
+    $("overview-view").hidden = true;
     $("incidents-view").hidden = true;
     $("posture-view").hidden = true;
+    $("discover-view").hidden = true;
     $("views").hidden = true;
     $("session").hidden = true;
     $("signin-view").hidden = false;
@@ -58,16 +49,9 @@
 
   function signOut(messageKey) {
     sessionStorage.removeItem(KEY_STORAGE);
-    app.incidents = [];
-    for (const row of app.rows.values()) row.remove();
-    app.rows.clear();
-    app.events.clear();
-    app.listLoaded = false;
-    $("loading").hidden = false;
-    $("incident-table").hidden = true;
-    $("empty").hidden = true;
+    List.stop();
     showBanner(null);
-    closeDetail();
+    Detail.reset();
     showSignIn(messageKey);
   }
 
@@ -84,11 +68,11 @@
     $("signin-view").hidden = true;
     $("views").hidden = false;
     $("session").hidden = false;
+    Bulk.enable(WRITERS.includes(app.me.role));
     showView(app.view);
     renderSession();
-    renderFilters();
-    openFromHash();
-    refresh();
+    Detail.openFromHash();
+    List.start(listContext(), app.me, agenciesInTreeOrder());
   }
 
   function renderSession() {
@@ -129,58 +113,19 @@
     return ordered;
   }
 
-  function renderFilters() {
-    const stateSelect = $("filter-state");
-    const chosenState = stateSelect.value;
-    stateSelect.replaceChildren(option("", t("filter.state_all")), option("open", t("filter.state_open")),
-      ...STATES.map((state) => option(state, t(`state.${state}`))));
-    stateSelect.value = chosenState;
+  // --- the incident list (list.js, filters.js, bulk.js) ---------------------------------------
 
-    const seesAll = Boolean(app.me?.sees_all);
-    $("filter-agency-label").hidden = !seesAll;
-    const agencySelect = $("filter-agency");
-    const chosenAgency = seesAll ? agencySelect.value : "";
-    const options = [option("", t("filter.agency_all"))];
-    if (seesAll) {
-      for (const [agency, depth] of agenciesInTreeOrder()) {
-        const indent = "\u00a0\u00a0".repeat(depth);
-        options.push(option(agency.id, indent + localName(agency.name_vi, agency.name_en)));
-      }
-    }
-    agencySelect.replaceChildren(...options);
-    agencySelect.value = chosenAgency;
+  function listContext() {
+    return {
+      rows: app.rows, isSelected: (id) => id === Detail.selectedId, onSelect: (id) => Detail.select(id),
+      onListed: (incidents) => Detail.refreshIfChanged(incidents), handleError, showBanner,
+      canWrite: () => WRITERS.includes(app.me?.role),
+    };
   }
 
-  function listQuery() {
-    const params = new URLSearchParams({ limit: "200" });
-    const state = $("filter-state").value;
-    for (const value of state === "open" ? OPEN_STATES : state ? [state] : []) params.append("state", value);
-    const agency = $("filter-agency").value;
-    if (agency && app.me?.sees_all) params.set("agency", agency);
-    return params.toString();
-  }
-
-  // --- the incident list ---------------------------------------------------------------------
-
-  async function refresh() {
-    clearTimeout(app.timer);
-    if (!app.me) return;
-    const generation = ++app.listGeneration;
-    try {
-      const incidents = await api(`/api/v1/incidents?${listQuery()}`);
-      if (generation !== app.listGeneration) return; // filters changed meanwhile; a newer request runs
-      app.incidents = incidents;
-      app.listLoaded = true;
-      showBanner(null);
-      renderIncidents();
-      setText($("updated"), t("incidents.updated", { time: formatTime(new Date()) }));
-      const listed = incidents.find((incident) => incident.id === app.selectedId);
-      if (listed && app.detail && listed.version !== app.detail.version) loadDetail(app.selectedId, true);
-    } catch (error) {
-      if (generation !== app.listGeneration) return;
-      if (!handleError(error)) return;
-    }
-    app.timer = setTimeout(refresh, REFRESH_MS);
+  // After a change made on this page: the rows shown are updated in place, none moves.
+  function refresh() {
+    List.refresh();
   }
 
   // Returns false when the caller was signed out.
@@ -201,257 +146,10 @@
     app.banner = key ? [key, vars] : null;
   }
 
-  function createRow(id) {
-    const row = el("tr");
-    row.dataset.id = id;
-    row.tabIndex = 0;
-    for (const name of ["id", "title", "severity", "state", "agency", "system", "source", "alerts", "first", "last"]) {
-      const cell = el("td", null, `col-${name}`);
-      if (name === "severity") cell.append(el("span", null, "badge"));
-      row.append(cell);
-    }
-    return row;
-  }
-
-  function updateRow(row, incident) {
-    const cells = row.children;
-    setText(cells[0], incident.id);
-    setText(cells[1], localTitle(incident));
-    const badge = cells[2].firstChild;
-    setText(badge, t(`severity.${incident.severity}`));
-    const badgeClass = `badge severity-${SEVERITIES.includes(incident.severity) ? incident.severity : "unknown"}`;
-    if (badge.className !== badgeClass) badge.className = badgeClass;
-    setText(cells[3], t(`state.${incident.state}`));
-    setText(cells[4], localName(incident.agency_name_vi, incident.agency_name_en));
-    setText(cells[5], incident.system_name || incident.system);
-    setText(cells[6], incident.entities?.["source.ip"]);
-    setText(cells[7], incident.alert_count);
-    setText(cells[8], formatTime(incident.first_seen));
-    setText(cells[9], formatTime(incident.last_seen));
-    const overdue = incident.overdue || [];
-    row.classList.toggle("overdue-row", overdue.length > 0);
-    row.title = overdue.length ? `${t("clock.status.overdue")}: ${overdue.map((kind) => t(`clock.${kind}`)).join(", ")}` : "";
-    markSelected(row);
-  }
-
   function markSelected(row) {
-    const selected = row.dataset.id === app.selectedId;
+    const selected = row.dataset.id === Detail.selectedId;
     row.classList.toggle("selected", selected);
     row.setAttribute("aria-selected", String(selected));
-  }
-
-  function renderIncidents() {
-    const body = $("incident-rows");
-    const seen = new Set();
-    let previous = null;
-    for (const incident of app.incidents) {
-      let row = app.rows.get(incident.id);
-      if (!row) {
-        row = createRow(incident.id);
-        app.rows.set(incident.id, row);
-      }
-      updateRow(row, incident);
-      seen.add(incident.id);
-      const expected = previous ? previous.nextSibling : body.firstChild;
-      if (expected !== row) body.insertBefore(row, expected); // moves only rows whose position changed
-      previous = row;
-    }
-    for (const [id, row] of app.rows) {
-      if (!seen.has(id)) {
-        row.remove();
-        app.rows.delete(id);
-      }
-    }
-    const empty = app.incidents.length === 0;
-    $("loading").hidden = app.listLoaded;
-    $("incident-table").hidden = empty;
-    const emptyText = $("empty");
-    emptyText.hidden = !empty;
-    const filtered = $("filter-state").value || $("filter-agency").value;
-    setText(emptyText, t(filtered ? "incidents.empty_filtered" : "incidents.empty"));
-    setText($("count"), t("incidents.count", { count: app.incidents.length }));
-  }
-
-  // --- one incident --------------------------------------------------------------------------
-
-  function openFromHash() {
-    const match = /^#incident\/(.+)$/.exec(location.hash);
-    const id = match ? decodeURIComponent(match[1]) : null;
-    if (id && app.me) {
-      if (id !== app.selectedId) loadDetail(id, false);
-    } else if (app.selectedId) {
-      closeDetail();
-    }
-  }
-
-  function select(id) {
-    const hash = `#incident/${encodeURIComponent(id)}`;
-    if (location.hash === hash) openFromHash();
-    else location.hash = hash; // hashchange opens it, and the back button closes it
-  }
-
-  function closeDetail() {
-    app.selectedId = null;
-    app.detail = null;
-    app.detailGeneration++;
-    $("detail").hidden = true;
-    $("workspace").classList.remove("with-detail");
-    for (const row of app.rows.values()) markSelected(row);
-    if (location.hash.startsWith("#incident/")) history.replaceState(null, "", location.pathname + location.search);
-  }
-
-  async function loadDetail(id, quiet) {
-    const generation = ++app.detailGeneration;
-    if (!quiet || id !== app.selectedId) {
-      app.selectedId = id;
-      app.detail = null;
-      $("detail").hidden = false;
-      $("workspace").classList.add("with-detail");
-      setText($("detail-title"), id);
-      $("detail-body").hidden = true;
-      showMessage($("detail-message"), "loading");
-      for (const row of app.rows.values()) markSelected(row);
-    }
-    try {
-      const detail = await api(`/api/v1/incidents/${encodeURIComponent(id)}`);
-      if (generation !== app.detailGeneration) return;
-      app.detail = detail;
-      showMessage($("detail-message"), null);
-      renderDetail();
-      await loadEvidence(generation);
-    } catch (error) {
-      if (generation !== app.detailGeneration) return;
-      if (error.status === 404) {
-        $("detail-body").hidden = true;
-        showMessage($("detail-message"), "detail.not_found");
-      } else if (handleError(error) && !app.detail) {
-        showMessage($("detail-message"), null);
-      }
-    }
-  }
-
-  function fact(list, label, value) {
-    list.append(el("dt", label), el("dd", value === undefined || value === null || value === "" ? "—" : value));
-  }
-
-  function renderDetail() {
-    const d = app.detail;
-    if (!d) return;
-    $("detail-body").hidden = false;
-    setText($("detail-title"), `${d.id} — ${localTitle(d)}`);
-
-    const facts = $("detail-facts");
-    facts.replaceChildren();
-    fact(facts, t("col.severity"), t(`severity.${d.severity}`));
-    fact(facts, t("col.state"), t(`state.${d.state}`));
-    fact(facts, t("detail.resolution"), d.resolution ? t(`resolution.${d.resolution}`) : null);
-    fact(facts, t("detail.assignee"), d.assignee);
-    fact(facts, t("col.agency"), localName(d.agency_name_vi, d.agency_name_en));
-    fact(facts, t("col.system"), d.system_name || d.system);
-    fact(facts, t("detail.rule"), d.rule_id);
-    fact(facts, t("col.alerts"), d.alert_count);
-    fact(facts, t("col.first_seen"), formatTime(d.first_seen));
-    fact(facts, t("col.last_seen"), formatTime(d.last_seen));
-    fact(facts, t("detail.created"), formatTime(d.created));
-    fact(facts, t("detail.updated"), formatTime(d.updated));
-
-    const entities = $("detail-entities");
-    entities.replaceChildren();
-    const pairs = Object.entries(d.entities || {});
-    if (pairs.length === 0) entities.append(el("dd", t("detail.none"), "muted"));
-    for (const [name, value] of pairs) fact(entities, name, value);
-
-    const tags = $("detail-tags");
-    tags.replaceChildren(...(d.tags || []).map((tag) => el("li", tag, "tag")));
-    if (!d.tags?.length) tags.append(el("li", t("detail.none"), "muted"));
-
-    renderAlerts(d.alerts || []);
-    renderEvidence();
-    renderAudit(d.audit || []);
-    Actions.render(d, app.me, () => {
-      loadDetail(d.id, true);
-      refresh();
-    });
-  }
-
-  function renderAlerts(alerts) {
-    const box = $("detail-alerts");
-    if (alerts.length === 0) {
-      box.replaceChildren(el("p", t("detail.no_alerts"), "muted"));
-      return;
-    }
-    box.replaceChildren(table(
-      [t("alert.rule"), t("col.severity"), t("alert.count"), t("col.last_seen")],
-      alerts.map((a) => [a.rule_title, el("span", t(`severity.${a.severity}`), `badge severity-${a.severity}`),
-        a.count, formatTime(a.last_seen)]),
-    ));
-  }
-
-  function evidenceIds() {
-    const ids = [];
-    for (const alert of app.detail?.alerts || []) {
-      for (const id of alert.event_ids || []) if (!ids.includes(id)) ids.push(id);
-    }
-    return ids;
-  }
-
-  async function loadEvidence(generation) {
-    const wanted = evidenceIds().slice(0, MAX_EVIDENCE).filter((id) => !app.events.has(id));
-    await Promise.all(wanted.map(async (id) => {
-      try {
-        app.events.set(id, await api(`/api/v1/events/${encodeURIComponent(id)}`));
-      } catch (error) {
-        if (error.status === 404) app.events.set(id, null);
-        else if (error.status === 401) throw error;
-      }
-    })).catch((error) => handleError(error));
-    if (generation === app.detailGeneration) renderEvidence();
-  }
-
-  function renderEvidence() {
-    const box = $("detail-evidence");
-    const ids = evidenceIds();
-    const shown = ids.slice(0, MAX_EVIDENCE).filter((id) => app.events.has(id));
-    if (shown.length === 0) {
-      box.replaceChildren(el("p", t(ids.length ? "loading" : "detail.no_evidence"), "muted"));
-      return;
-    }
-    const items = shown.map((id) => {
-      const event = app.events.get(id);
-      if (!event) return el("p", t("detail.evidence_missing", { id }), "muted");
-      const article = el("article", null, "event");
-      const meta = [formatTime(event["@timestamp"]), event["event.dataset"], event["source.ip"], event["url.domain"]];
-      article.append(el("p", meta.filter(Boolean).join(" · "), "event-meta"), el("pre", event["event.original"]));
-      return article;
-    });
-    if (ids.length > shown.length) items.push(el("p", t("detail.evidence_more", { shown: shown.length, total: ids.length }), "muted"));
-    box.replaceChildren(...items);
-  }
-
-  function change(entry) {
-    const before = entry.before || {};
-    const after = entry.after || {};
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    const show = (key, value) => {
-      if (value === undefined || value === null) return "—";
-      if (key === "state" && STATES.includes(value)) return t(`state.${value}`);
-      if (key === "resolution") return t(`resolution.${value}`);
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
-    };
-    return keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
-      .map((key) => `${key}: ${show(key, before[key])} → ${show(key, after[key])}`).join("; ");
-  }
-
-  function renderAudit(entries) {
-    const box = $("detail-audit");
-    if (entries.length === 0) {
-      box.replaceChildren(el("p", t("detail.no_audit"), "muted"));
-      return;
-    }
-    box.replaceChildren(table(
-      [t("audit.at"), t("audit.actor"), t("audit.action"), t("audit.change")],
-      entries.map((e) => [formatTime(e.at), e.actor, e.action, change(e) || "—"]),
-    ));
   }
 
   // --- views ---------------------------------------------------------------------------------
@@ -464,13 +162,27 @@
     return options;
   }
 
+  // Into the incident list with these filters (from the overview).
+  function openList(filters) {
+    Filters.set(filters);
+    showView("incidents");
+  }
+
   function showView(view) {
     app.view = view;
+    Filters.setParams({ view: view === "incidents" ? "" : view });
+    $("overview-view").hidden = view !== "overview";
+    $("view-overview").setAttribute("aria-pressed", String(view === "overview"));
+    if (view === "overview" && app.me) Overview.show(postureOptions);
+    else Overview.hide();
     $("incidents-view").hidden = view !== "incidents";
     $("posture-view").hidden = view !== "posture";
+    $("discover-view").hidden = view !== "discover";
+    $("view-discover").setAttribute("aria-pressed", String(view === "discover"));
     $("view-incidents").setAttribute("aria-pressed", String(view === "incidents"));
     $("view-posture").setAttribute("aria-pressed", String(view === "posture"));
     if (view === "posture" && app.me) Posture.show(app.me, postureOptions);
+    if (view === "discover" && app.me) Discover.show(postureOptions);
   }
 
   // --- language ------------------------------------------------------------------------------
@@ -479,13 +191,11 @@
     I18n.apply();
     if (!app.me) return;
     renderSession();
-    renderFilters();
-    if (app.listLoaded) {
-      renderIncidents();
-      setText($("updated"), t("incidents.updated", { time: formatTime(new Date()) }));
-    }
+    List.rerender();
+    if (app.view === "overview") Overview.rerender(postureOptions);
     if (app.banner) showBanner(...app.banner);
-    renderDetail();
+    Detail.render();
+    if (app.view === "discover") Discover.rerender();
     if (app.view === "posture") Posture.show(app.me, postureOptions);
   }
 
@@ -506,28 +216,24 @@
       $("lang-switch").lang = I18n.language === "vi" ? "en" : "vi";
       rerender();
     });
-    for (const id of ["filter-state", "filter-agency"]) {
-      $(id).addEventListener("change", () => refresh());
-    }
-    const rows = $("incident-rows");
-    rows.addEventListener("click", (clicked) => {
-      const row = clicked.target.closest("tr[data-id]");
-      if (row) select(row.dataset.id);
+    List.wire();
+    Overview.wire(openList, (id) => {
+      showView("incidents");
+      Detail.select(id);
     });
-    rows.addEventListener("keydown", (pressed) => {
-      const row = pressed.target.closest("tr[data-id]");
-      if (row && (pressed.key === "Enter" || pressed.key === " ")) {
-        pressed.preventDefault();
-        select(row.dataset.id);
-      }
-    });
-    $("detail-close").addEventListener("click", closeDetail);
+    $("view-overview").addEventListener("click", () => showView("overview"));
+    $("detail-close").addEventListener("click", () => Detail.close());
     $("view-incidents").addEventListener("click", () => showView("incidents"));
     $("view-posture").addEventListener("click", () => showView("posture"));
+    Detail.init({ me: () => app.me, onError: handleError, onChanged: () => refresh(),
+      onSelection: () => { for (const row of app.rows.values()) markSelected(row); },
+      discover: (filters) => { showView("discover"); Discover.open(filters); } });
+    Discover.wire({ me: () => app.me, onError: handleError });
+    $("view-discover").addEventListener("click", () => showView("discover"));
     Actions.wire(Reports.open);
     Reports.wire();
     Posture.wire(Reports.open);
-    window.addEventListener("hashchange", openFromHash);
+    window.addEventListener("hashchange", () => Detail.openFromHash());
   }
 
   async function main() {

@@ -26,7 +26,8 @@
     }
   }
 
-  // GET by default; writes pass { method, body, version } and send If-Match with the version last read.
+  // GET by default; writes pass { method, body, version } and send If-Match with the version last read;
+  // { withHeaders: true } answers { body, headers } (paging reads X-Total-Count and X-Next-Cursor).
   async function request(path, options = {}) {
     const headers = { "X-API-Key": sessionStorage.getItem(KEY_STORAGE) || "", Accept: options.accept || "application/json" };
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
@@ -40,6 +41,7 @@
     } catch (_) {
       throw new ApiError(0, null);
     }
+    if (response.ok && options.withHeaders) return { body: await response.json(), headers: response.headers };
     if (response.ok) return options.accept === "text/html" ? response.text() : response.json();
     let problem = null;
     try {

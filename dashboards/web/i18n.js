@@ -42,6 +42,9 @@
     for (const element of document.querySelectorAll("[data-i18n-label]")) {
       element.setAttribute("aria-label", t(element.dataset.i18nLabel));
     }
+    for (const element of document.querySelectorAll("[data-i18n-placeholder]")) {
+      element.placeholder = t(element.dataset.i18nPlaceholder);
+    }
   }
 
   function setLanguage(next) {

@@ -98,9 +98,22 @@ def test_index_references_only_local_assets_that_exist(client: TestClient) -> No
 
 def test_nothing_is_loaded_from_the_internet() -> None:
     for path in WEB_DIR.iterdir():
+        if path.is_dir():
+            continue
         # An SVG names its XML namespace with a URL; that is an identifier, nothing is fetched.
         text = path.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert not re.search(r"https?://|//cdn|@import|url\(", text), path.name
+
+
+def test_the_vendored_chart_library_is_shipped_and_fetches_nothing(client: TestClient) -> None:
+    library = WEB_DIR / "vendor" / "chart.umd.min.js"
+    text = library.read_text(encoding="utf-8")
+    assert text.startswith("/*!\n * Chart.js v4.") and "Released under the MIT License" in text[:300]
+    assert (WEB_DIR / "vendor" / "chart.js-LICENSE.md").read_text(encoding="utf-8").startswith("The MIT License")
+    # The banner names the project's site; the code itself makes no request of its own.
+    assert not re.search(r"fetch\(|XMLHttpRequest|importScripts|//cdn|@import", text)
+    response = client.get("/assets/vendor/chart.umd.min.js")
+    assert response.status_code == 200 and "javascript" in response.headers["content-type"]
 
 
 def test_both_languages_have_the_same_keys(dictionaries: dict[str, dict[str, str]]) -> None:
@@ -169,7 +182,8 @@ def test_key_stays_in_session_storage_and_language_in_local_storage() -> None:
     assert "sessionStorage" in app_js and "localStorage" not in app_js + common_js
     assert '"X-API-Key"' in common_js and '"If-Match"' in common_js
     assert "localStorage" in i18n_js and "sessionStorage" not in i18n_js
-    assert "REFRESH_MS = 3000" in app_js
+    # The list polls on its own timer and never reorders what is shown (list.js).
+    assert "POLL_MS = 4000" in (WEB_DIR / "list.js").read_text(encoding="utf-8")
 
 
 def test_report_frame_runs_no_scripts() -> None:
