@@ -18,6 +18,7 @@ from canhgac.api.routes import (
     incident_actions,
     incidents,
     ingest,
+    overview,
     posture,
     reports,
     rules,
@@ -39,8 +40,8 @@ from starlette.types import ASGIApp
 
 #: Routers under /api/v1, in the order the OpenAPI document lists them; add new domains here.
 ROUTERS = [health.router, directory_routes.router, incidents.router, incident_actions.router, alerts.router,
-           events.router, posture.router, reports.router, suppressions.router, rules.router, audit.router,
-           admin.router, sources.router, ingest.router]
+           events.router, overview.router, posture.router, reports.router, suppressions.router, rules.router,
+           audit.router, admin.router, sources.router, ingest.router]
 
 
 class CanhGacApi(FastAPI):

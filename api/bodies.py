@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from canhgac.api.params import FIRST_YEAR, within_calendar
 from canhgac.core.config import Role
@@ -123,6 +123,16 @@ class MergeIn(Body):
 class SplitIn(Body):
     alert_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=200)]
     title: Title | None = None
+
+
+class BulkIn(Body):
+    """One action on many incidents; the reason is kept in each incident's audit trail."""
+
+    ids: Annotated[list[Ident], Field(min_length=1, max_length=200)]
+    action: Literal["acknowledge", "assign", "close"]
+    assignee: Name | None = Field(None, description="Required to assign")
+    resolution: Resolution | None = Field(None, description="Required to close")
+    reason: Reason
 
 
 class SuppressionIn(Body):

@@ -46,6 +46,11 @@ def _integer(value: Any) -> int:
     return value
 
 
+def _sort_value(value: Any) -> Any:
+    """An incident sort value: a whole number, or an id or agency (a text sort)."""
+    return _identifier(value) if isinstance(value, str) else _integer(value)
+
+
 def _text(value: Any) -> Any:
     if not isinstance(value, str) or len(value) > 100:
         raise _Forged
@@ -62,7 +67,7 @@ def _flag(value: Any) -> Any:
 SHAPES: dict[str, dict[str, Callable[[Any], Any]]] = {
     "events": {"t": _timestamp, "i": _identifier, "o": _flag},
     "alerts": {"t": _timestamp, "i": _identifier},
-    "incidents": {"s": _text, "v": _integer, "i": _identifier},
+    "incidents": {"s": _text, "v": _sort_value, "i": _identifier},
 }
 
 

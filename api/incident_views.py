@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
 import orjson
 from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep
+from canhgac.api.rule_catalog import AttackRefs, RuleOut
 from canhgac.api.schemas import AlertOut, AuditEntryOut
+from canhgac.core.attack import attack_refs
 from canhgac.core.config import Settings
 from canhgac.core.directory import Directory
 from canhgac.core.model import (
@@ -19,6 +22,7 @@ from canhgac.core.model import (
     IncidentState,
     Observable,
     Resolution,
+    RuleHit,
     SeriousOverride,
     Severity,
     StateChange,
@@ -59,7 +63,8 @@ class IncidentOut(BaseModel):
     state: IncidentState
     resolution: Resolution | None
     assignee: str | None
-    rule_id: str
+    rule_id: str = Field(description="The rule that opened the incident")
+    rules: list[RuleHit] = Field(description="Every rule that joined the incident, with its alert and event counts")
     tags: list[str]
     entities: dict[str, str]
     alert_ids: list[str]
@@ -96,7 +101,32 @@ class IncidentView(IncidentOut):
     merged_from: list[str]
 
 
+class RuleHitDetail(RuleHit):
+    """A rule of the incident with its metadata from the rule file (absent when the rule is no longer loaded)."""
+
+    description: str = ""
+    falsepositives: list[str] = Field(default_factory=list)
+    response: str | None = None
+    response_vi: str | None = None
+    attack: AttackRefs | None = None
+
+
+class AlertGroup(BaseModel):
+    rule_id: str
+    title: str
+    title_vi: str | None
+    alerts: int = Field(description="Alerts of this rule among the incident's alerts shown")
+    count: int = Field(description="Events those alerts counted")
+    first_seen: datetime
+    last_seen: datetime
+    example: AlertOut = Field(description="The rule's latest alert, with its details (numbers, evidence)")
+
+
 class IncidentDetail(IncidentView):
+    rules: list[RuleHitDetail] = Field(description="Every rule of the incident, with description, false positives, "
+                                                   "response guide and ATT&CK")
+    attack: AttackRefs = Field(description="The incident's ATT&CK techniques and tactics, named")
+    alert_groups: list[AlertGroup] = Field(description="The alerts shown once per rule, with counts")
     alerts: list[AlertOut] = Field(description="The incident's alerts still held by the store")
     audit: list[AuditEntryOut] = Field(description="The audit trail, oldest first")
 
@@ -122,6 +152,7 @@ class Presenter:
             "title": incident.title, "title_en": incident.title_en, "severity": incident.severity,
             "state": incident.state,
             "resolution": incident.resolution, "assignee": incident.assignee, "rule_id": incident.rule_id,
+            "rules": [hit.model_dump() for hit in incident.rules],
             "tags": incident.tags, "entities": incident.entities, "alert_ids": incident.alert_ids,
             "alert_count": incident.alert_count, "first_seen": incident.first_seen,
             "last_seen": incident.last_seen, "detected_at": incident.detected, "created": incident.created,
@@ -143,10 +174,14 @@ class Presenter:
         fields, serious, found = self._common(incident)
         return IncidentView.model_validate(fields | self._extra(incident, serious, found))
 
-    def detail(self, incident: Incident, alerts: list[AlertOut], audit: list[AuditEntryOut]) -> IncidentDetail:
+    def detail(self, incident: Incident, alerts: list[AlertOut], audit: list[AuditEntryOut],
+               catalog: Mapping[str, RuleOut]) -> IncidentDetail:
         fields, serious, found = self._common(incident)
-        return IncidentDetail.model_validate(fields | self._extra(incident, serious, found) |
-                                             {"alerts": alerts, "audit": audit})
+        groups = alert_groups(alerts)
+        return IncidentDetail.model_validate(fields | self._extra(incident, serious, found) | {
+            "rules": _rules_with_metadata(incident, groups, catalog),
+            "attack": attack_refs(incident.attack_techniques, incident.attack_tactics),
+            "alert_groups": groups, "alerts": alerts, "audit": audit})
 
     @staticmethod
     def _extra(incident: Incident, serious: SeriousAssessment, found: list[Clock]) -> dict[str, object]:
@@ -164,6 +199,37 @@ class Presenter:
             "handling_result": incident.handling_result, "recommendations": incident.recommendations,
             "breach": incident.breach, "merged_from": incident.merged_from,
         }
+
+
+def alert_groups(alerts: list[AlertOut]) -> list[AlertGroup]:
+    """One row per rule, the busiest rule first; ``alerts`` come newest first, so the example is the latest."""
+    by_rule: dict[str, list[AlertOut]] = {}
+    for alert in alerts:
+        by_rule.setdefault(alert.rule_id, []).append(alert)
+    groups = [AlertGroup(rule_id=rule_id, title=group[0].rule_title, title_vi=group[0].rule_title_vi,
+                         alerts=len(group), count=sum(a.count for a in group),
+                         first_seen=min(a.first_seen for a in group), last_seen=max(a.last_seen for a in group),
+                         example=max(group, key=lambda a: (a.last_seen, a.id)))
+              for rule_id, group in by_rule.items()]
+    return sorted(groups, key=lambda g: (-g.alerts, g.rule_id))
+
+
+def _rules_with_metadata(incident: Incident, groups: list[AlertGroup],
+                         catalog: Mapping[str, RuleOut]) -> list[RuleHitDetail]:
+    hits = list(incident.rules)
+    if not hits:  # an incident stored before rules were listed: its alerts tell which rules joined
+        hits = [RuleHit(rule_id=g.rule_id, detector=g.example.detector, title=g.title, title_vi=g.title_vi,
+                        severity=g.example.severity, count=g.count, alerts=g.alerts, first_seen=g.first_seen,
+                        last_seen=g.last_seen) for g in groups]
+    out = []
+    for hit in hits:
+        meta = catalog.get(hit.rule_id)
+        extra: dict[str, object] = {} if meta is None else {
+            "description": meta.description, "falsepositives": meta.falsepositives, "response": meta.response,
+            "response_vi": meta.response_vi, "attack": meta.attack,
+            "title_vi": hit.title_vi or meta.title_vi}
+        out.append(RuleHitDetail.model_validate(hit.model_dump() | extra))
+    return out
 
 
 async def get_presenter(directory: DirectoryDep, settings: SettingsDep, clock: ClockDep) -> Presenter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from canhgac.core.config import AgencyLevel, MonitoredSystem, Role, SystemKind
@@ -23,6 +23,11 @@ class AgencyOut(BaseModel):
     level: AgencyLevel
     parent: str | None
     merged_into: str | None
+    dissolved: date | None = Field(description="First day the unit no longer existed (2025 reforms)")
+    current: bool = Field(description="Still exists: neither merged nor dissolved")
+    successor: str | None = Field(description="The unit that exists now in its place, after every merger")
+    successor_name_vi: str | None
+    successor_name_en: str | None
 
 
 class SystemOut(BaseModel):
@@ -56,6 +61,7 @@ class AlertOut(BaseModel):
     detector: str
     rule_id: str
     rule_title: str
+    rule_title_vi: str | None = None
     severity: Severity
     tags: list[str]
     agency: str

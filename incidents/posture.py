@@ -23,7 +23,7 @@ from canhgac.incidents.clocks import LEGAL_KINDS, Clock, ClockKind, clocks, time
 from canhgac.incidents.models import closed_at
 from canhgac.incidents.serious import assess
 from canhgac.storage.base import IncidentCursor, IncidentQuery, Store
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 WEIGHTS = {Severity.low: 1, Severity.medium: 3, Severity.high: 6, Severity.critical: 10}
 PAGE = 1000
@@ -47,6 +47,14 @@ class OverdueItem(BaseModel):
     agency: str
     kind: ClockKind
     due: datetime
+
+
+class WeekStats(BaseModel):
+    week_start: date
+    opened: int = Field(description="Incidents detected in the week")
+    open_at_end: int = Field(description="Incidents detected by the week's end and not resolved or closed then")
+    mtta_minutes: float | None = Field(description="Mean time to acknowledge of the week's incidents")
+    mttr_hours: float | None = Field(description="Mean time to resolve of the week's incidents")
 
 
 class ScoreParts(BaseModel):
@@ -75,6 +83,7 @@ class Posture(BaseModel):
     overdue: list[OverdueItem]
     score: float
     score_parts: ScoreParts
+    weeks: list[WeekStats] = Field(default_factory=list, description="Week by week (Monday first, Vietnam time)")
 
 
 class RankEntry(BaseModel):
@@ -183,12 +192,9 @@ def _trend(items: list[Assessed], since: datetime, now: datetime) -> list[DayCou
 
 def ranking(items: list[Assessed], directory: Directory, level: AgencyLevel, *, since: datetime,
             now: datetime) -> Ranking:
-    """Every current agency of ``level`` (merged ones roll up into their successor), best score first."""
-    ranked = [a for a in directory.agencies.values() if a.level is level and a.merged_into is None]
-    owner: dict[str, str] = {}
-    for agency in ranked:
-        for member in directory.subtree(agency.id):
-            owner.setdefault(member, agency.id)
+    """Every current agency of ``level``, best score first; a dissolved unit's incidents count for its successor."""
+    ranked = [a for a in directory.agencies.values() if a.level is level and a.is_current]
+    owner = {agency_id: directory.owner_at(agency_id, level) for agency_id in directory.agencies}
     groups: dict[str, list[Assessed]] = {a.id: [] for a in ranked}
     for item in items:
         key = owner.get(item.incident.agency)
@@ -227,3 +233,36 @@ class RankingCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
             return found[1].model_copy(deep=True)  # callers filter the entries of their copy
+
+
+# weeks (the posture view's trend lines) ---------------------------------------------------------------------
+def _open_at(incident: Incident, moment: datetime) -> bool:
+    """Whether the incident existed and was neither resolved nor closed at ``moment`` (from its history)."""
+    if incident.detected >= moment:
+        return False
+    state = IncidentState.new
+    for change in incident.history:
+        if change.at >= moment:
+            break
+        state = change.to_state
+    return state.is_open
+
+
+def weeks(items: list[Assessed], since: datetime, now: datetime) -> list[WeekStats]:
+    """Opened, open at the week's end, MTTA and MTTR per week from the Monday of ``since``'s week to now."""
+    first = since.astimezone(VIETNAM).date()
+    first -= timedelta(days=first.weekday())
+    last = now.astimezone(VIETNAM).date()
+    out = []
+    start = first
+    while start <= last:
+        begin = datetime.combine(start, datetime.min.time(), VIETNAM)
+        end = begin + timedelta(days=7)
+        opened = [a.incident for a in items if begin <= a.incident.detected < end]
+        mtta, mttr = _mean(time_to_acknowledge(i) for i in opened), _mean(time_to_resolve(i) for i in opened)
+        out.append(WeekStats(week_start=start, opened=len(opened),
+                             open_at_end=sum(1 for a in items if _open_at(a.incident, min(end, now))),
+                             mtta_minutes=round(mtta / 60, 1) if mtta is not None else None,
+                             mttr_hours=round(mttr / 3600, 2) if mttr is not None else None))
+        start += timedelta(days=7)
+    return out

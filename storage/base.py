@@ -72,21 +72,48 @@ class AlertQuery:
     after: AlertCursor | None = None  # resume after this alert (newest first)
 
 
-IncidentSort = Literal["last_seen", "first_seen", "created", "severity"]
+IncidentSort = Literal["last_seen", "first_seen", "created", "severity", "state", "alert_count", "id", "agency"]
+#: Sorting by state follows the lifecycle (new first), not the alphabet.
+STATE_RANK = {state: rank for rank, state in enumerate(IncidentState)}
+#: What ``count_incidents_by`` can group by.
+IncidentField = Literal["severity", "state", "system", "agency", "rule_id", "assignee"]
+#: What ``count_alerts_by`` can group by: alert fields, or an entity (``entities.source.ip``).
+ALERT_FIELDS = ("rule_id", "severity", "agency", "system")
+ALERT_ENTITY_FIELDS = ("source.ip", "user.name", "client.ip")
+
+
+def check_alert_field(field_name: str) -> str:
+    """``field_name`` if ``count_alerts_by`` can group by it; ``ValueError`` otherwise."""
+    if field_name in ALERT_FIELDS or (field_name.startswith("entities.") and
+                                      field_name.removeprefix("entities.") in ALERT_ENTITY_FIELDS):
+        return field_name
+    raise ValueError(f"alerts cannot be counted by {field_name!r}")
 
 
 @dataclass(frozen=True)
 class IncidentCursor:
-    """A position in an incident listing: the sort value (epoch ms, or the severity rank) and the id."""
+    """A position in an incident listing: the sort value (epoch ms, a rank, a count, or the agency or id for
+    the text sorts) and the id."""
 
-    value: int
+    value: int | str
     incident_id: str
 
     @classmethod
     def of(cls, incident: Incident, sort: IncidentSort) -> IncidentCursor:
-        if sort == "severity":
-            return cls(incident.severity.rank, incident.id)
-        return cls(int(getattr(incident, sort).timestamp() * 1000), incident.id)
+        return cls(sort_value(incident, sort), incident.id)
+
+
+def sort_value(incident: Incident, sort: IncidentSort) -> int | str:
+    """The value an incident is ordered by, as the stores keep it."""
+    if sort == "severity":
+        return incident.severity.rank
+    if sort == "state":
+        return STATE_RANK[incident.state]
+    if sort == "alert_count":
+        return incident.alert_count
+    if sort in ("id", "agency"):
+        return getattr(incident, sort)
+    return int(getattr(incident, sort).timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,7 @@ class IncidentQuery:
     agencies: frozenset[str] | None = None
     states: frozenset[IncidentState] | None = None
     fingerprint: str | None = None
-    rule_id: str | None = None
+    rule_id: str | None = None  # the rule that opened the incident or any rule that joined it
     limit: int = 100
     severities: frozenset[Severity] | None = None
     systems: frozenset[str] | None = None
@@ -104,12 +131,22 @@ class IncidentQuery:
     sort: IncidentSort = "last_seen"
     descending: bool = True  # ties always by id, ascending
     after: IncidentCursor | None = None
+    #: Free text: every word (folded, see ``incident_text``) must begin a word of the incident.
+    text: str | None = None
 
 
 @dataclass(frozen=True)
 class TimeBucket:
     start: datetime
     count: int
+
+
+@dataclass(frozen=True)
+class SeverityBucket:
+    """Alerts in one fixed interval, per severity (severities without alerts are absent)."""
+
+    start: datetime
+    counts: dict[Severity, int]
 
 
 @dataclass(frozen=True)
@@ -180,6 +217,16 @@ class Store(ABC):
         """Newest ``last_seen`` first (ties by id)."""
 
     @abstractmethod
+    def count_alerts_by(self, query: AlertQuery, field_name: str, size: int = 10) -> dict[str, int]:
+        """The ``size`` most frequent values of ``field_name`` (``ALERT_FIELDS``, or ``entities.`` and one of
+        ``ALERT_ENTITY_FIELDS``) among matching alerts, most frequent first, ties by value."""
+
+    @abstractmethod
+    def count_alerts_over_time_by_severity(self, query: AlertQuery, interval_seconds: int) -> list[SeverityBucket]:
+        """Matching alerts per fixed interval of ``last_seen`` (aligned to the epoch) and severity, non-empty
+        buckets, oldest first."""
+
+    @abstractmethod
     def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
         """The alerts with these ids that exist within ``agencies``, in no particular order."""
 
@@ -202,6 +249,15 @@ class Store(ABC):
     @abstractmethod
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
         """Ordered by ``query.sort`` (newest activity, ``last_seen``, first by default), then id."""
+
+    @abstractmethod
+    def count_incidents(self, query: IncidentQuery) -> int:
+        """How many incidents match, ignoring ``limit`` and ``after``; counted by the store, not by reading them."""
+
+    @abstractmethod
+    def count_incidents_by(self, query: IncidentQuery, field_name: IncidentField, size: int = 10) -> dict[str, int]:
+        """The ``size`` most frequent values of ``field_name`` among matching incidents (``limit`` and ``after``
+        ignored), most frequent first, ties by value; incidents without a value are not counted."""
 
     @abstractmethod
     def next_sequence(self, name: str) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.bodies import (
+    BulkIn,
     CommentIn,
     FilingIn,
     MergeIn,
@@ -26,10 +27,13 @@ from canhgac.api.params import ObjectId
 from canhgac.api.problems import problem_responses
 from canhgac.core.model import Incident
 from canhgac.incidents import lifecycle
+from canhgac.incidents.bulk import apply_bulk
 from canhgac.incidents.clocks import due_for_filing
+from canhgac.incidents.models import InvalidChange
 from canhgac.incidents.operations import merge, split
 from canhgac.incidents.service import IncidentService
 from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, Field
 
 router = APIRouter(tags=["incident lifecycle"], responses=problem_responses(401, 403, 404, 412, 422, 428, 503))
 IfMatch = Annotated[str, Depends(expected_version)]
@@ -42,6 +46,32 @@ def _act(incident_id: str, principal: CurrentPrincipal, service: IncidentService
                              actor=principal.name, action=action, mutate=mutate)
     set_etag(response, incident)
     return presenter.view(incident)
+
+
+class BulkItemOut(BaseModel):
+    id: str
+    ok: bool
+    status: int = Field(description="What the single-incident action would have answered (200, 404, 409, 422)")
+    detail: str | None
+    version: str | None = Field(description="The incident's new version (ETag) when it changed")
+
+
+class BulkOut(BaseModel):
+    results: list[BulkItemOut]
+
+
+@router.post("/incidents/bulk", response_model=BulkOut, responses=problem_responses(403, 422),
+             summary="Acknowledge, assign or close many incidents with one reason; each is checked and audited on "
+                     "its own, one failure does not stop the others (no If-Match: each is changed as it is now)")
+def bulk(body: BulkIn, principal: CurrentPrincipal, service: ServiceDep) -> BulkOut:
+    scope = principal.writable_scope()
+    if body.action == "assign" and body.assignee is None:
+        raise InvalidChange("body.assignee", "required to assign")
+    if body.action == "close" and body.resolution is None:
+        raise InvalidChange("body.resolution", "required to close")
+    results = apply_bulk(service, body.ids, body.action, scope=scope, actor=principal.name, reason=body.reason,
+                         assignee=body.assignee, resolution=body.resolution)
+    return BulkOut(results=[BulkItemOut(**vars(r)) for r in results])
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=IncidentView,

@@ -12,6 +12,7 @@ from canhgac.api.etag import expected_version, set_etag
 from canhgac.api.incident_views import IncidentDetail, IncidentOut, IncidentView, PresenterDep
 from canhgac.api.params import ObjectId, RequestedScope
 from canhgac.api.problems import InvalidParameter, problem_responses
+from canhgac.api.rule_catalog import rule_catalog
 from canhgac.api.schemas import AlertOut, AuditEntryOut
 from canhgac.core.errors import NotFound
 from canhgac.core.model import Alert, Incident, IncidentState, Severity
@@ -26,7 +27,14 @@ router = APIRouter(tags=["incidents"], responses=problem_responses(401, 422, 503
 WRITE_PROBLEMS = problem_responses(403, 404, 412, 428)
 MAX_ALERTS = 1000
 MAX_AUDIT = 500
-Sort = Literal["-last_seen", "last_seen", "-first_seen", "first_seen", "-created", "created", "-severity", "severity"]
+Sort = Literal["-last_seen", "last_seen", "-first_seen", "first_seen", "-created", "created", "-severity", "severity",
+               "-state", "state", "-alert_count", "alert_count", "-id", "id", "-agency", "agency"]
+#: Sorts whose cursor value is text (the others are whole numbers).
+TEXT_SORTS = frozenset({"id", "agency"})
+TOTAL_COUNT = {"X-Total-Count": {"description": "How many incidents match the filters (ignoring cursor and limit)",
+                                 "schema": {"type": "integer"}},
+               "X-Next-Cursor": {"description": "The cursor of the next page, when there is one",
+                                 "schema": {"type": "string"}}}
 IfMatch = Annotated[str, Depends(expected_version)]
 
 
@@ -37,15 +45,21 @@ def get_current_incident(incident_id: ObjectId, principal: CurrentPrincipal, ser
 CurrentIncident = Annotated[Incident, Depends(get_current_incident)]
 
 
-@router.get("/incidents", response_model=list[IncidentOut], responses=problem_responses(404),
-            summary="Incidents in the caller's scope; the next page is in the Link header (rel=next)")
+@router.get("/incidents", response_model=list[IncidentOut],
+            responses={200: {"headers": TOTAL_COUNT}, **problem_responses(404)},
+            summary="Incidents in the caller's scope; the next page is in the Link header (rel=next), the number "
+                    "of matches in X-Total-Count")
 def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, presenter: PresenterDep,
+                   q: Annotated[str | None, Query(max_length=200, description=(
+                       "Free text: every word must begin a word of the incident's number, title, addresses or "
+                       "users, rule titles, assignee or system (case and Vietnamese diacritics ignored)"))] = None,
                    state: Annotated[list[IncidentState] | None, Query(
                        description="Only incidents in one of these states (repeat the parameter)")] = None,
                    severity: Annotated[list[Severity] | None, Query(description="Any of these severities")] = None,
                    system: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query(
                        description="Any of these systems")] = None,
-                   rule_id: Annotated[str | None, Query(max_length=200)] = None,
+                   rule_id: Annotated[str | None, Query(max_length=200, description=(
+                       "The rule that opened the incident or any rule that joined it"))] = None,
                    assignee: Annotated[str | None, Query(max_length=128)] = None,
                    since: Annotated[AwareDatetime | None, Query(description="Last seen at or after")] = None,
                    until: Annotated[AwareDatetime | None, Query(description="Last seen before")] = None,
@@ -58,16 +72,20 @@ def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, pre
     after = None
     if cursor is not None:
         payload = decode(cursor, "incidents")
-        if payload.get("s") != sort or not isinstance(payload.get("v"), int) or not isinstance(payload.get("i"), str):
+        value_type = str if field in TEXT_SORTS else int
+        if payload.get("s") != sort or not isinstance(payload.get("v"), value_type) or \
+                not isinstance(payload.get("i"), str):
             raise InvalidParameter("query.cursor", "the cursor belongs to another sort order")
         after = IncidentCursor(payload["v"], payload["i"])
+    text = q if q is not None and q.strip() else None
     query = IncidentQuery(agencies=scope, states=frozenset(state) if state else None,
                           severities=frozenset(severity) if severity else None,
                           systems=frozenset(system) if system else None, rule_id=rule_id, assignee=assignee,
                           start=since, end=until, sort=field, descending=sort.startswith("-"),  # type: ignore[arg-type]
-                          after=after, limit=limit)
+                          after=after, limit=limit, text=text)
     found = store.search_incidents(query)
     response = Response(presenter.summaries_json(found), media_type="application/json")
+    response.headers["X-Total-Count"] = str(store.count_incidents(query))
     if len(found) == limit:
         last = IncidentCursor.of(found[-1], field)  # type: ignore[arg-type]
         link_next(request, response, encode({"k": "incidents", "s": sort, "v": last.value, "i": last.incident_id}))
@@ -94,12 +112,12 @@ def create_incident(body: IncidentCreate, principal: CurrentPrincipal, service: 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=problem_responses(404),
             summary="One incident with its alerts, clocks and audit trail; the ETag header carries its version")
 def get_incident(incident: CurrentIncident, principal: CurrentPrincipal, store: StoreDep,
-                 presenter: PresenterDep, response: Response) -> IncidentDetail:
+                 presenter: PresenterDep, request: Request, response: Response) -> IncidentDetail:
     set_etag(response, incident)
     audit = store.list_audit(object_type="incident", object_id=incident.id, agencies=principal.scope,
                              limit=MAX_AUDIT)
     return presenter.detail(incident, [AlertOut.of(a) for a in _alerts_of(incident, store, principal.scope)],
-                            [AuditEntryOut.of(e) for e in audit])
+                            [AuditEntryOut.of(e) for e in audit], rule_catalog(request))
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentView, responses=WRITE_PROBLEMS,

@@ -11,7 +11,7 @@ from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep, StoreDep
 from canhgac.api.params import RequestedScope
 from canhgac.api.problems import problem_responses
 from canhgac.core.config import AgencyLevel
-from canhgac.incidents.posture import Posture, Ranking, RankingCache, load, posture, ranking
+from canhgac.incidents.posture import Posture, Ranking, RankingCache, load, posture, ranking, weeks
 from fastapi import APIRouter, Query, Request
 
 router = APIRouter(tags=["posture"], responses=problem_responses(401, 404, 422, 503))
@@ -36,7 +36,9 @@ def get_posture(principal: CurrentPrincipal, scope: RequestedScope, store: Store
     now = clock()
     since = now - timedelta(days=days or settings.incidents.posture.period_days)
     items = load(store, directory, scope, since, now)
-    return posture(items, agency=agency or principal.agency, since=since, now=now)
+    result = posture(items, agency=agency or principal.agency, since=since, now=now)
+    result.weeks = weeks(items, since, now)
+    return result
 
 
 @router.get("/posture/ranking", response_model=Ranking,

@@ -6,18 +6,23 @@ from datetime import datetime
 from typing import Any
 
 from canhgac.core.model import Incident, to_utc_iso
-from canhgac.storage.base import IncidentQuery
+from canhgac.storage import incident_text
+from canhgac.storage.base import STATE_RANK, IncidentQuery
 
 SORT_FIELD = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created",
-              "severity": "severity_rank"}
+              "severity": "severity_rank", "state": "state_rank", "alert_count": "alert_count", "id": "id",
+              "agency": "agency"}
+#: Fields the stored document adds to the incident, for sorting and free text; removed when read back.
+DERIVED_FIELDS = ("severity_rank", "state_rank", "search_words")
 
 
 def incident_doc(incident: Incident) -> dict[str, Any]:
-    return {**incident.to_doc(), "severity_rank": incident.severity.rank}
+    return {**incident.to_doc(), "severity_rank": incident.severity.rank, "state_rank": STATE_RANK[incident.state],
+            "search_words": incident_text.incident_words(incident)}
 
 
 def incident_from_hit(hit: dict[str, Any], version: str) -> Incident:
-    source = {k: v for k, v in hit["_source"].items() if k != "severity_rank"}
+    source = {k: v for k, v in hit["_source"].items() if k not in DERIVED_FIELDS}
     return Incident.model_validate({**source, "version": version})
 
 
@@ -29,10 +34,18 @@ def incident_filters(query: IncidentQuery) -> list[dict[str, Any]]:
         filters.append({"terms": {"severity": sorted(s.value for s in query.severities)}})
     if query.systems is not None:
         filters.append({"terms": {"system": sorted(query.systems)}})
-    for name, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id),
-                        ("assignee", query.assignee)):
+    for name, value in (("fingerprint", query.fingerprint), ("assignee", query.assignee)):
         if value is not None:
             filters.append({"term": {name: value}})
+    if query.rule_id is not None:
+        filters.append({"bool": {"should": [{"term": {"rule_id": query.rule_id}},
+                                            {"term": {"rules.rule_id": query.rule_id}}],
+                                 "minimum_should_match": 1}})
+    if query.text is not None:
+        wanted = incident_text.query_words(query.text)
+        if not wanted:
+            filters.append({"bool": {"must_not": [{"match_all": {}}]}})  # no word in the text: nothing matches
+        filters += [{"prefix": {"search_words": word}} for word in wanted]
     filters += time_range("last_seen", query.start, query.end)
     return filters
 

@@ -19,7 +19,25 @@ from typing import Any
 from canhgac.core.config import ElasticsearchSettings
 from canhgac.core.errors import NotFound, StoreUnavailable, VersionConflict
 from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc
-from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from canhgac.storage.base import (
+    AlertQuery,
+    EventQuery,
+    IncidentField,
+    IncidentQuery,
+    SeverityBucket,
+    Store,
+    TimeBucket,
+    WindowFeatures,
+    check_alert_field,
+)
+from canhgac.storage.elasticsearch.aggregations import (
+    alert_filters,
+    bucket_key,
+    severity_buckets,
+    severity_histogram,
+    top_values,
+)
+from canhgac.storage.elasticsearch.aggregations import scope as _scope
 from canhgac.storage.elasticsearch.incident_dsl import (
     incident_doc,
     incident_filters,
@@ -32,8 +50,6 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
 BULK_CHUNK = 2000
-SEVERITY_AT_LEAST = {"low": ["low", "medium", "high", "critical"], "medium": ["medium", "high", "critical"],
-                     "high": ["high", "critical"], "critical": ["critical"]}
 
 
 def client_from_settings(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -181,10 +197,8 @@ class ElasticsearchStore(Store):
         return int(response["count"])
 
     def count_events_by(self, query: EventQuery, field_name: str, size: int = 10) -> dict[str, int]:
-        aggs = {"by": {"terms": {"field": field_name, "size": size,
-                                 "order": [{"_count": "desc"}, {"_key": "asc"}]}}}
-        buckets = self._aggregate(self._events_pattern, _bool(self._event_filters(query)), aggs)
-        return {_key(b): b["doc_count"] for b in buckets}
+        buckets = self._aggregate(self._events_pattern, _bool(self._event_filters(query)), top_values(field_name, size))
+        return {bucket_key(b): b["doc_count"] for b in buckets}
 
     def count_events_over_time(self, query: EventQuery, interval_seconds: int) -> list[TimeBucket]:
         aggs = {"by": {"date_histogram": {"field": "@timestamp", "fixed_interval": f"{interval_seconds}s",
@@ -225,16 +239,19 @@ class ElasticsearchStore(Store):
         return [a for a in alerts if a.id in created]
 
     def search_alerts(self, query: AlertQuery) -> list[Alert]:
-        filters = _scope("agency", query.agencies)
-        filters += time_range("last_seen", query.start, query.end)
-        if query.rule_id is not None:
-            filters.append({"term": {"rule_id": query.rule_id}})
-        if query.min_severity is not None:
-            filters.append({"terms": {"severity": SEVERITY_AT_LEAST[query.min_severity.value]}})
         after = None if query.after is None else [_epoch_ms(query.after.last_seen), query.after.alert_id]
-        hits = self._search(self._index("alerts"), _bool(filters), size=query.limit,
+        hits = self._search(self._index("alerts"), _bool(alert_filters(query)), size=query.limit,
                             sort=[{"last_seen": "desc"}, {"id": "asc"}], search_after=after)
         return [Alert.model_validate(h["_source"]) for h in hits]
+
+    def count_alerts_by(self, query: AlertQuery, field_name: str, size: int = 10) -> dict[str, int]:
+        aggs = top_values(check_alert_field(field_name), size)
+        buckets = self._aggregate(self._index("alerts"), _bool(alert_filters(query)), aggs)
+        return {bucket_key(b): b["doc_count"] for b in buckets}
+
+    def count_alerts_over_time_by_severity(self, query: AlertQuery, interval_seconds: int) -> list[SeverityBucket]:
+        aggs = severity_histogram("last_seen", interval_seconds)
+        return severity_buckets(self._aggregate(self._index("alerts"), _bool(alert_filters(query)), aggs))
 
     def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
         wanted = sorted(set(alert_ids))
@@ -281,11 +298,22 @@ class ElasticsearchStore(Store):
         return incident.model_copy(update={"version": _version(response)})
 
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
-        filters = _scope("agency", query.agencies) + incident_filters(query)
         after = None if query.after is None else [query.after.value, query.after.incident_id]
-        hits = self._search(self._index("incidents"), _bool(filters), size=query.limit,
+        hits = self._search(self._index("incidents"), self._incident_query(query), size=query.limit,
                             sort=incident_sort(query), search_after=after)
         return [incident_from_hit(h, _version(h)) for h in hits]
+
+    def _incident_query(self, query: IncidentQuery) -> dict[str, Any]:
+        return _bool(_scope("agency", query.agencies) + incident_filters(query))
+
+    def count_incidents(self, query: IncidentQuery) -> int:
+        response = self._guard(self.client.count, index=self._index("incidents"), query=self._incident_query(query),
+                               ignore_unavailable=True, allow_no_indices=True)
+        return int(response["count"])
+
+    def count_incidents_by(self, query: IncidentQuery, field_name: IncidentField, size: int = 10) -> dict[str, int]:
+        buckets = self._aggregate(self._index("incidents"), self._incident_query(query), top_values(field_name, size))
+        return {bucket_key(b): b["doc_count"] for b in buckets}
 
     def next_sequence(self, name: str) -> int:
         index, doc_id = self._index("state"), f"sequence:{name}"
@@ -370,12 +398,6 @@ class ElasticsearchStore(Store):
         self.client.close()
 
 
-def _scope(field_name: str, agencies: frozenset[str] | None) -> list[dict[str, Any]]:
-    if agencies is None:
-        return []
-    return [{"terms": {field_name: sorted(agencies)}}]
-
-
 def _bool(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
@@ -386,10 +408,3 @@ def _epoch_ms(moment: datetime) -> int:
 
 def _version(response: Any) -> str:
     return f"{response['_seq_no']}:{response['_primary_term']}"
-
-
-def _key(bucket: dict[str, Any]) -> str:
-    key = bucket.get("key_as_string", bucket["key"])
-    if isinstance(key, float) and key.is_integer():
-        key = int(key)
-    return str(key)

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 from canhgac.core.model import Incident
-from canhgac.storage.base import IncidentQuery
+from canhgac.storage import incident_text
+from canhgac.storage.base import STATE_RANK, IncidentQuery
 
 #: Columns the incident table gained after its first release, with how to fill them from the document.
 ADDED_COLUMNS = {
@@ -20,6 +21,10 @@ ADDED_COLUMNS = {
                    "CAST(round((julianday(json_extract(doc, '$.first_seen')) - 2440587.5) * 86400000) AS INTEGER)"),
     "created": ("INTEGER NOT NULL DEFAULT 0",
                 "CAST(round((julianday(json_extract(doc, '$.created')) - 2440587.5) * 86400000) AS INTEGER)"),
+    "state_rank": ("INTEGER NOT NULL DEFAULT 0",
+                   "CASE state " + " ".join(f"WHEN '{s.value}' THEN {r}" for s, r in STATE_RANK.items()) +
+                   " ELSE 0 END"),
+    "alert_count": ("INTEGER NOT NULL DEFAULT 0", "coalesce(json_extract(doc, '$.alert_count'), 0)"),
 }
 INDEXES = """
 CREATE INDEX IF NOT EXISTS incidents_agency_seen ON incidents (agency, last_seen);
@@ -28,9 +33,21 @@ CREATE TABLE IF NOT EXISTS records (
   kind TEXT NOT NULL, id TEXT NOT NULL, agency TEXT, doc TEXT NOT NULL, PRIMARY KEY (kind, id)
 );
 CREATE INDEX IF NOT EXISTS records_agency ON records (kind, agency, id);
+CREATE TABLE IF NOT EXISTS incident_rules (
+  rule_id TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (rule_id, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS incident_rules_incident ON incident_rules (incident_id);
 """
+#: Words of each incident (``incident_text``), keyed by the incident's rowid; content kept, so rows can change.
+TEXT_TABLE = "incidents_fts"
+CREATE_TEXT = (f"CREATE VIRTUAL TABLE {TEXT_TABLE} USING fts5(words, detail=none, "
+               "tokenize=\"ascii tokenchars '_.:'',;'\")")
 INCIDENT_COLUMNS = ("id", "agency", "state", "fingerprint", "rule_id", "last_seen", "doc", *ADDED_COLUMNS)
-SORT_COLUMN = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created", "severity": "severity"}
+SORT_COLUMN = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created", "severity": "severity",
+               "state": "state_rank", "alert_count": "alert_count", "id": "id", "agency": "agency"}
+SEVERITY_NAME = "CASE severity WHEN 1 THEN 'low' WHEN 2 THEN 'medium' WHEN 3 THEN 'high' WHEN 4 THEN 'critical' END"
+GROUP_COLUMN = {"severity": SEVERITY_NAME, "state": "state", "system": "system", "agency": "agency",
+                "rule_id": "rule_id", "assignee": "assignee"}
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -48,7 +65,36 @@ def migrate(conn: sqlite3.Connection) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    had_rules = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'incident_rules'").fetchone() is not None
     conn.executescript(INDEXES)
+    if not had_rules:
+        conn.execute("INSERT OR IGNORE INTO incident_rules (rule_id, incident_id) SELECT rule_id, id FROM incidents")
+        conn.execute("INSERT OR IGNORE INTO incident_rules (rule_id, incident_id) SELECT "
+                     "json_extract(r.value, '$.rule_id'), i.id FROM incidents i, json_each(i.doc, '$.rules') r")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TEXT_TABLE,)).fetchone() is None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TEXT_TABLE,)).fetchone() is None:
+                conn.execute(CREATE_TEXT)
+                rows = [(rowid, " ".join(incident_text.incident_words(Incident.model_validate_json(doc))))
+                        for rowid, doc in conn.execute("SELECT rowid, doc FROM incidents")]
+                conn.executemany(f"INSERT INTO {TEXT_TABLE} (rowid, words) VALUES (?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def write_side_tables(conn: sqlite3.Connection, incident: Incident) -> None:
+    """Keep the rule and word tables of one incident in step with its row (inside the writing transaction)."""
+    rowid = conn.execute("SELECT rowid FROM incidents WHERE id = ?", (incident.id,)).fetchone()[0]
+    conn.execute(f"DELETE FROM {TEXT_TABLE} WHERE rowid = ?", (rowid,))
+    conn.execute(f"INSERT INTO {TEXT_TABLE} (rowid, words) VALUES (?, ?)",
+                 (rowid, " ".join(incident_text.incident_words(incident))))
+    conn.execute("DELETE FROM incident_rules WHERE incident_id = ?", (incident.id,))
+    rules = {incident.rule_id, *(hit.rule_id for hit in incident.rules)}
+    conn.executemany("INSERT INTO incident_rules (rule_id, incident_id) VALUES (?, ?)",
+                     [(rule, incident.id) for rule in sorted(rules)])
 
 
 def incident_from_row(doc: str, version: int) -> Incident:
@@ -65,7 +111,8 @@ def incident_values(incident: Incident) -> tuple[Any, ...]:
     """Values for ``INCIDENT_COLUMNS``, in that order."""
     return (incident.id, incident.agency, incident.state.value, incident.fingerprint, incident.rule_id,
             _ms(incident.last_seen), orjson.dumps(incident.to_doc()).decode(), incident.severity.rank,
-            incident.system, incident.assignee, _ms(incident.first_seen), _ms(incident.created))
+            incident.system, incident.assignee, _ms(incident.first_seen), _ms(incident.created),
+            STATE_RANK[incident.state], incident.alert_count)
 
 
 def time_range(column: str, start: Any, end: Any, clauses: list[str], params: list[Any]) -> None:
@@ -94,11 +141,20 @@ def incident_where(query: IncidentQuery) -> tuple[list[str], list[Any]]:
         _any_of("severity", sorted(s.rank for s in query.severities), clauses, params)
     if query.systems is not None:
         _any_of("system", sorted(query.systems), clauses, params)
-    for column, value in (("fingerprint", query.fingerprint), ("rule_id", query.rule_id),
-                          ("assignee", query.assignee)):
+    for column, value in (("fingerprint", query.fingerprint), ("assignee", query.assignee)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
+    if query.rule_id is not None:
+        clauses.append("id IN (SELECT incident_id FROM incident_rules WHERE rule_id = ?)")
+        params.append(query.rule_id)
+    if query.text is not None:
+        wanted = incident_text.query_words(query.text)
+        if not wanted:
+            clauses.append("0")  # no word in the text: nothing can match
+        else:
+            clauses.append(f"rowid IN (SELECT rowid FROM {TEXT_TABLE} WHERE {TEXT_TABLE} MATCH ?)")
+            params.append(" ".join(f'"{word}"*' for word in wanted))
     time_range("last_seen", query.start, query.end, clauses, params)
     if query.after is not None:
         column = SORT_COLUMN[query.sort]

@@ -6,14 +6,25 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from canhgac.core.errors import NotFound, VersionConflict
-from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident
-from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store, TimeBucket, WindowFeatures
+from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident, Severity
+from canhgac.storage.base import (
+    AlertQuery,
+    EventQuery,
+    IncidentField,
+    IncidentQuery,
+    SeverityBucket,
+    Store,
+    TimeBucket,
+    WindowFeatures,
+    check_alert_field,
+)
 from canhgac.storage.sqlite import event_text, incident_sql
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
@@ -191,7 +202,7 @@ class SqliteStore(Store):
                     new.append(alert)
         return new
 
-    def search_alerts(self, query: AlertQuery) -> list[Alert]:
+    def _alert_where(self, query: AlertQuery, *, paged: bool = True) -> tuple[list[str], list[Any]]:
         clauses, params = _scope("agency", query.agencies)
         incident_sql.time_range("last_seen", query.start, query.end, clauses, params)
         if query.rule_id is not None:
@@ -200,12 +211,42 @@ class SqliteStore(Store):
         if query.min_severity is not None:
             clauses.append("severity >= ?")
             params.append(query.min_severity.rank)
-        if query.after is not None:
+        if paged and query.after is not None:
             at = _ms(query.after.last_seen)
             clauses.append("(last_seen < ? OR (last_seen = ? AND id > ?))")
             params += [at, at, query.after.alert_id]
+        return clauses, params
+
+    def search_alerts(self, query: AlertQuery) -> list[Alert]:
+        clauses, params = self._alert_where(query)
         sql = f"SELECT doc FROM alerts{_where(clauses)} ORDER BY last_seen DESC, id LIMIT ?"
         return [Alert.model_validate_json(r[0]) for r in self._conn().execute(sql, [*params, query.limit])]
+
+    def count_alerts_by(self, query: AlertQuery, field_name: str, size: int = 10) -> dict[str, int]:
+        check_alert_field(field_name)
+        clauses, params = self._alert_where(query, paged=False)
+        if field_name in ("rule_id", "agency"):
+            column = field_name
+        elif field_name == "severity":
+            column = incident_sql.SEVERITY_NAME
+        elif field_name == "system":
+            column = "json_extract(doc, '$.system')"
+        else:
+            column = f"json_extract(doc, '$.entities.{_json_path(field_name.removeprefix('entities.'))[2:]}')"
+        sql = (f"SELECT {column} AS value, count(*) AS n FROM alerts{_where(clauses)} GROUP BY value "
+               f"HAVING value IS NOT NULL ORDER BY n DESC, value LIMIT ?")
+        return {str(value): n for value, n in self._conn().execute(sql, [*params, size])}
+
+    def count_alerts_over_time_by_severity(self, query: AlertQuery, interval_seconds: int) -> list[SeverityBucket]:
+        clauses, params = self._alert_where(query, paged=False)
+        width = interval_seconds * 1000
+        sql = (f"SELECT (last_seen / {width}) * {width} AS b, severity, count(*) FROM alerts{_where(clauses)} "
+               "GROUP BY b, severity ORDER BY b")
+        buckets: dict[int, dict[Severity, int]] = {}
+        ranks = {s.rank: s for s in Severity}
+        for start, rank, n in self._conn().execute(sql, params):
+            buckets.setdefault(start, {})[ranks[rank]] = n
+        return [SeverityBucket(datetime.fromtimestamp(b / 1000, UTC), counts) for b, counts in buckets.items()]
 
     def get_alerts(self, alert_ids: Sequence[str], *, agencies: frozenset[str] | None = None) -> list[Alert]:
         wanted = sorted(set(alert_ids))
@@ -226,6 +267,7 @@ class SqliteStore(Store):
                 marks = ", ".join("?" * len(incident_sql.INCIDENT_COLUMNS))
                 conn.execute(f"INSERT INTO incidents ({columns}, version) VALUES ({marks}, 1)",
                              incident_sql.incident_values(incident))
+                incident_sql.write_side_tables(conn, incident)
         except sqlite3.IntegrityError:
             raise VersionConflict(incident.id, "new", "exists") from None
         return incident.model_copy(update={"version": "1"})
@@ -247,6 +289,7 @@ class SqliteStore(Store):
             assignments = ", ".join(f"{c}=?" for c in incident_sql.INCIDENT_COLUMNS[1:])
             conn.execute(f"UPDATE incidents SET {assignments}, version=version+1 WHERE id=?",
                          (*incident_sql.incident_values(incident)[1:], incident.id))
+            incident_sql.write_side_tables(conn, incident)
             return incident.model_copy(update={"version": str(row[0] + 1)})
 
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
@@ -254,6 +297,17 @@ class SqliteStore(Store):
         sql = f"SELECT version, doc FROM incidents{_where(clauses)}{incident_sql.incident_order(query)} LIMIT ?"
         return [incident_sql.incident_from_row(doc, version)
                 for version, doc in self._conn().execute(sql, [*params, query.limit])]
+
+    def count_incidents(self, query: IncidentQuery) -> int:
+        clauses, params = incident_sql.incident_where(replace(query, after=None))
+        return self._conn().execute(f"SELECT count(*) FROM incidents{_where(clauses)}", params).fetchone()[0]
+
+    def count_incidents_by(self, query: IncidentQuery, field_name: IncidentField, size: int = 10) -> dict[str, int]:
+        column = incident_sql.GROUP_COLUMN[field_name]
+        clauses, params = incident_sql.incident_where(replace(query, after=None))
+        sql = (f"SELECT {column} AS value, count(*) AS n FROM incidents{_where(clauses)} GROUP BY value "
+               "HAVING value IS NOT NULL ORDER BY n DESC, value LIMIT ?")
+        return {str(value): n for value, n in self._conn().execute(sql, [*params, size])}
 
     def next_sequence(self, name: str) -> int:
         with self._write() as conn:

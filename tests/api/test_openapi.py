@@ -21,7 +21,13 @@ def test_openapi_schema_documents_the_routes(sqlite_client: TestClient) -> None:
     assert all(path.startswith("/api/v1/") for path in paths)
     listing = paths["/api/v1/incidents"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"state", "agency", "limit", "severity", "system", "rule_id",
-                                                          "assignee", "since", "until", "sort", "cursor"}
+                                                          "assignee", "since", "until", "sort", "cursor", "q"}
+    assert "X-Total-Count" in listing["responses"]["200"]["headers"]
+    for path, method in (("/api/v1/overview", "get"), ("/api/v1/incidents/bulk", "post"), ("/api/v1/attack", "get"),
+                         ("/api/v1/rules/{rule_id}", "get"), ("/api/v1/events/histogram", "get")):
+        operation = paths[path][method]
+        assert operation["summary"] and "401" in operation["responses"], path
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"], path
     for status in ("401", "404", "422", "503"):
         assert listing["responses"][status]["content"] == {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
