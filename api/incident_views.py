@@ -105,7 +105,9 @@ class RuleHitDetail(RuleHit):
     """A rule of the incident with its metadata from the rule file (absent when the rule is no longer loaded)."""
 
     description: str = ""
+    description_vi: str | None = None
     falsepositives: list[str] = Field(default_factory=list)
+    falsepositives_vi: list[str] = Field(default_factory=list)
     response: str | None = None
     response_vi: str | None = None
     attack: AttackRefs | None = None
@@ -225,7 +227,8 @@ def _rules_with_metadata(incident: Incident, groups: list[AlertGroup],
     for hit in hits:
         meta = catalog.get(hit.rule_id)
         extra: dict[str, object] = {} if meta is None else {
-            "description": meta.description, "falsepositives": meta.falsepositives, "response": meta.response,
+            "description": meta.description, "description_vi": meta.description_vi,
+            "falsepositives": meta.falsepositives, "falsepositives_vi": meta.falsepositives_vi, "response": meta.response,
             "response_vi": meta.response_vi, "attack": meta.attack,
             "title_vi": hit.title_vi or meta.title_vi}
         out.append(RuleHitDetail.model_validate(hit.model_dump() | extra))

@@ -43,7 +43,9 @@ class RuleOut(BaseModel):
     severity: Severity
     tags: list[str]
     description: str
+    description_vi: str | None = Field(None, description="The description in Vietnamese")
     falsepositives: list[str]
+    falsepositives_vi: list[str] = Field(default_factory=list, description="The same notes in Vietnamese")
     response: str | None = Field(description="What the analyst should check and do (English)")
     response_vi: str | None = Field(description="The response guide in Vietnamese")
     status: str | None
@@ -66,6 +68,13 @@ def _anomaly_rule() -> dict[str, Any]:
                        "source addresses stands far from that agency's own history (an isolation forest over "
                        "windowed features, confirmed by a robust z-score). High when the deviation is twice "
                        "the threshold.",
+        "description_vi": "Một khung thời gian lưu lượng web của một cơ quan, đơn vị có số yêu cầu, tỷ lệ lỗi hoặc số "
+                          "địa chỉ nguồn khác hẳn lịch sử của chính cơ quan, đơn vị đó (rừng cô lập trên các chỉ số "
+                          "theo khung thời gian, được xác nhận bằng điểm z bền vững). Mức cao khi độ lệch gấp đôi "
+                          "ngưỡng.",
+        "falsepositives_vi": ["Một đợt cao điểm hoặc hạn chót có kế hoạch khiến nhiều người dân truy cập cùng lúc "
+                              "(thuế, tuyển sinh)",
+                              "Một công việc giám sát hoặc trình thu thập mới mà lịch sử chưa từng thấy"],
         "falsepositives": ["A planned campaign or deadline that brings many citizens at once (tax, enrolment)",
                            "A new monitoring job or crawler that the history has not seen yet"],
         "response": "Compare the observed numbers with the baseline in the alert, look at the top sources and paths "
@@ -90,6 +99,10 @@ def _responses(path: Path, cache: dict[Path, dict[str, dict[str, Any]]]) -> dict
 
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _texts(value: Any) -> list[str]:
+    return [text for item in value if (text := _text(item))] if isinstance(value, list) else []
 
 
 def load_catalog(settings: Settings) -> dict[str, RuleOut]:
@@ -117,7 +130,9 @@ def load_catalog(settings: Settings) -> dict[str, RuleOut]:
         path = row.pop("path", None)
         if path is not None:
             document = _responses(path, files).get(row["id"], {})
-            row |= {"response": _text(document.get("response")), "response_vi": _text(document.get("response_vi"))}
+            row |= {"response": _text(document.get("response")), "response_vi": _text(document.get("response_vi")),
+                    "description_vi": _text(document.get("description_vi")),
+                    "falsepositives_vi": _texts(document.get("falsepositives_vi"))}
             row["status"] = row["status"] or _text(document.get("status"))
         techniques, tactics = from_tags(row["tags"])
         catalog[row["id"]] = RuleOut.model_validate({**row, "attack": attack_refs(techniques, tactics)})

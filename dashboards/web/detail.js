@@ -258,8 +258,10 @@
         el("span", t(`severity.${severity}`), `badge severity-${severity}`),
         el("span", t("rule.counts", { alerts: rule.alerts ?? "—", count: rule.count ?? "—" }), "muted small"));
       article.append(head, el("p", rule.rule_id, "muted small mono"));
-      if (rule.description) article.append(paragraph(t("rule.description"), rule.description));
-      const falsePositives = (rule.falsepositives || []).filter((item) => item && item !== "Unknown");
+      const description = english() ? rule.description || rule.description_vi : rule.description_vi || rule.description;
+      if (description) article.append(paragraph(t("rule.description"), description));
+      const notes = english() || !(rule.falsepositives_vi || []).length ? rule.falsepositives : rule.falsepositives_vi;
+      const falsePositives = (notes || []).filter((item) => item && item !== "Unknown" && item !== "Không rõ");
       if (falsePositives.length) {
         const list = el("ul");
         list.append(...falsePositives.map((item) => el("li", item)));
@@ -269,7 +271,7 @@
       }
       const response = english() ? rule.response || rule.response_vi : rule.response_vi || rule.response;
       if (response) article.append(paragraph(t("rule.response"), response));
-      if (!rule.description && !response) article.append(el("p", t("rule.no_guide"), "muted small"));
+      if (!description && !response) article.append(el("p", t("rule.no_guide"), "muted small"));
       return article;
     }));
   }

@@ -111,6 +111,9 @@ def test_incident_detail_explains_itself(client: TestClient, store: Store) -> No
     rules = {r["rule_id"]: r for r in detail["rules"]}
     assert rules[SSH_BRUTE]["response_vi"].startswith("Chặn") and rules[SSH_BRUTE]["attack"]["techniques"]
     assert rules["canhgac-anomaly-traffic"]["description"]
+    # Vietnamese first: the rule file's own Vietnamese description and false-positive notes, item for item.
+    assert "địa chỉ" in rules[SSH_BRUTE]["description_vi"]
+    assert len(rules[SSH_BRUTE]["falsepositives_vi"]) == len(rules[SSH_BRUTE]["falsepositives"]) > 0
     assert detail["attack"]["techniques"][0]["name"] == "Brute Force: Password Guessing"
     assert detail["attack"]["tactics"] == [{"id": "credential-access", "name": "Credential Access",
                                             "url": "https://attack.mitre.org/tactics/TA0006/"}]

@@ -203,8 +203,8 @@ def test_a_correlation_explains_its_rule_in_both_languages(page: Any, site: tupl
     rule = page.locator(f"#detail-rules article[data-rule='{BRUTE_FORCE}']")
     expect(rule).to_contain_text("Dò mật khẩu SSH (brute force)")
     expect(rule).to_contain_text("Chặn địa chỉ nguồn trên tường lửa")
-    expect(rule).to_contain_text("Ten or more failed SSH logins")  # the rule file's description
-    expect(rule).to_contain_text("A monitoring or backup job")  # its false-positive notes
+    expect(rule).to_contain_text("mười lượt đăng nhập SSH thất bại")  # the rule file's description_vi
+    expect(rule).to_contain_text("Tác vụ giám sát hoặc sao lưu")  # its falsepositives_vi
     attack = page.locator("#detail-attack")
     expect(attack).to_contain_text("T1110.001")
     expect(attack).to_contain_text("Password Guessing")
@@ -214,6 +214,8 @@ def test_a_correlation_explains_its_rule_in_both_languages(page: Any, site: tupl
     switch_language(page, "en")
     expect(rule).to_contain_text("SSH Brute Force")
     expect(rule).to_contain_text("Block the source address at the firewall")
+    expect(rule).to_contain_text("Ten or more failed SSH logins")  # the English description
+    expect(rule).to_contain_text("A monitoring or backup job")  # and false-positive notes
     expect(numbers).to_contain_text("Condition")
     switch_language(page, "vi")
 
