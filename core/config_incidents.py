@@ -36,15 +36,28 @@ class Deadlines(StrictModel):
         default_factory=lambda: ["false_positive", "benign", "duplicate"])
 
 
+#: How one rule's alerts group (Sigma custom attribute ``incident_grouping``, or ``incidents.grouping.rules``):
+#: ``source``/``user`` join the agency's incident of that principal entity (source address, user) whatever the
+#: rule; ``system`` groups by rule, agency and system (no principal); ``alone`` keeps the configured
+#: fingerprint, one incident per fingerprint as before.
+GROUPING_MODES = ("source", "user", "system", "alone")
+GroupingMode = Literal["source", "user", "system", "alone"]
+
+
 class Grouping(StrictModel):
+    by_principal: bool = Field(True, description=(
+        "Alerts of one agency with the same principal entity (source address, or user for account-centred "
+        "rules) join one incident whatever the rule; false: every alert groups by the fingerprint"))
     fingerprint: Annotated[list[str], Field(min_length=1, description=(
-        "What makes alerts one incident: agency (required), rule, system and entity fields such as "
-        "source.ip"))] = \
+        "What makes alerts of a rule that stands alone one incident: agency (required), rule, system and "
+        "entity fields such as source.ip"))] = \
         Field(default_factory=lambda: ["rule", "agency", "source.ip"])
     window_minutes: Annotated[int, Field(ge=1, description="An alert joins an open incident seen this recently")] \
         = 1440
     reopen_cooloff_hours: Annotated[float, Field(ge=0, description=(
         "A new alert this soon after close reopens the incident; later it opens a new one"))] = 24
+    rules: dict[str, GroupingMode] = Field(default_factory=dict, description=(
+        "Rule id or rule name → source, user, system or alone; overrides the rule file's incident_grouping"))
 
     @field_validator("fingerprint")
     @classmethod
@@ -57,6 +70,25 @@ class Grouping(StrictModel):
             raise ValueError("the fingerprint must include agency: without it, alerts of different agencies "
                              "would share one incident, and each agency would see the others' alerts")
         return parts
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_are_named(cls, rules: dict[str, GroupingMode]) -> dict[str, GroupingMode]:
+        for name in rules:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f"rule {name!r}: give a rule id or a rule name, without surrounding spaces")
+        return rules
+
+    def mode_for(self, rule_id: str, rule_name: str | None, attribute: str | None) -> str:
+        """The configuration (by id, then by name) wins over the rule file; ``source`` when neither says."""
+        configured = self.rules.get(rule_id) or (self.rules.get(rule_name) if rule_name else None)
+        if configured is not None:
+            return configured
+        return attribute if attribute in GROUPING_MODES else "source"
+
+    def unknown_rules(self, known: set[str]) -> list[str]:
+        """Configured rule ids or names that no loaded rule has (a typo would silently group nothing)."""
+        return sorted(name for name in self.rules if name not in known)
 
 
 class SeriousTest(StrictModel):

@@ -125,6 +125,10 @@ class Alert(_Record):
     rule_title: str
     #: The rule's Vietnamese title (Sigma custom attribute ``title_vi``), when it has one.
     rule_title_vi: str | None = None
+    #: The rule's ``name`` (Sigma), by which configuration may also refer to it.
+    rule_name: str | None = None
+    #: How the rule's alerts join incidents (Sigma custom attribute ``incident_grouping``), when it says.
+    grouping: str | None = None
     severity: Severity
     tags: list[str] = Field(default_factory=list)
     agency: str

@@ -21,6 +21,7 @@ class IncidentChange:
     new_alerts: list[Alert] = field(default_factory=list)
     severity_raised: bool = False
     reopened: bool = False
+    rules_joined: list[str] = field(default_factory=list)  # rule ids new to the incident in this batch
 
 
 class InvalidChange(CanhGacError):

@@ -15,6 +15,7 @@ from canhgac.core.model import (
     StateChange,
     Suppression,
 )
+from canhgac.incidents.grouping import add_rule_hits, merged_rule_hits
 from canhgac.incidents.lifecycle import short_id
 from canhgac.incidents.models import InvalidChange
 from canhgac.incidents.service import KEPT_ALERT_IDS, IncidentService, audit_diff
@@ -72,6 +73,7 @@ def merge(service: IncidentService, target_id: str, source_ids: Sequence[str], *
         return target.model_copy(update={
             "alert_ids": [a for i in everything for a in i.alert_ids][-KEPT_ALERT_IDS:],
             "alert_count": sum(i.alert_count for i in everything),
+            "rules": merged_rule_hits(i.rules for i in everything),
             "first_seen": min(i.first_seen for i in everything),
             "last_seen": max(i.last_seen for i in everything),
             "severity": max((i.severity for i in everything), key=lambda s: s.rank),
@@ -120,6 +122,7 @@ def split(service: IncidentService, source_id: str, alert_ids: Sequence[str], *,
         title=title or f"{source.title} (tách từ {source.id})", severity=max(
             (a.severity for a in alerts), key=lambda s: s.rank) if alerts else source.severity,
         fingerprint=f"split|{source.id}|{short_id('s')}", rule_id=first.rule_id if first else source.rule_id,
+        rules=add_rule_hits([], alerts)[0],
         tags=sorted({t for a in alerts for t in a.tags}) or list(source.tags),
         entities=dict(first.entities) if first else dict(source.entities), alert_ids=moving,
         alert_count=moved_count, detected_at=source.detected,

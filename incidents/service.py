@@ -1,8 +1,10 @@
 """Alerts → incidents, and every later change to an incident, each with its audit entry.
 
-Grouping: alerts with the same configured fingerprint (rule, agency, entity fields) join the open incident
-last seen within the grouping window; after close, a new alert within the cool-off reopens the incident,
-later it opens a new one. Suppressed alerts are kept in the store but open nothing.
+Grouping (``grouping.py`` decides the key): alerts of one agency with the same principal entity join the open
+incident of that key last seen within the grouping window, whatever the rule; rules that stand alone keep the
+configured fingerprint. After close, a new alert within the cool-off reopens the incident, later it opens a
+new one. Suppressed alerts are kept in the store but open nothing. The incident lists every rule that joined
+(``Incident.rules``), is named after the most severe one, and each rule joining is audited (``join_rule``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,21 @@ from canhgac.core.model import (
     IncidentState,
     Observable,
     ObservableType,
+    RuleHit,
     StateChange,
     stable_id,
     utcnow,
 )
 from canhgac.core.timeutil import VIETNAM
-from canhgac.incidents.grouping import attack_from_tags, fingerprint, suppressed_by
+from canhgac.incidents.grouping import (
+    Placement,
+    add_rule_hits,
+    attack_from_tags,
+    leading_rule,
+    placements,
+    principal_of,
+    suppressed_by,
+)
 from canhgac.incidents.models import CLOSED_STATES, SYSTEM_ACTOR, IncidentChange, closed_at
 from canhgac.storage.base import IncidentQuery, Store
 
@@ -99,69 +110,77 @@ class IncidentService:
         self.store.append_audit(AuditEntry(id=entry_id, at=at, actor=actor, action=action, object_type=object_type,
                                            object_id=object_id, agency=agency, before=before, after=after))
 
-    def new_incident(self, *, actor: str = SYSTEM_ACTOR, **fields: Any) -> Incident:
+    def new_incident(self, *, actor: str = SYSTEM_ACTOR, audit_extra: dict[str, Any] | None = None,
+                     **fields: Any) -> Incident:
         """A new incident with the next readable number of its agency, stored and audited."""
         now = self.clock()
         incident = Incident(id=incident_number(self.store, self.directory, fields["agency"], now), created=now,
                             updated=now, **fields)
         stored = self.store.create_incident(incident)
-        self.audit(stored, "create", actor, None, _summary(stored))
+        self.audit(stored, "create", actor, None, {**_summary(stored), **(audit_extra or {})})
         return stored
 
     # alerts -----------------------------------------------------------------------------------
     def ingest_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
         now = self.clock()
         suppressions = [s for s in self.store.list_suppressions() if s.active(now)] if alerts else []
-        parts = self.settings.incidents.grouping.fingerprint
-        groups: dict[str, list[Alert]] = {}
-        for alert in alerts:
-            if suppressions and suppressed_by(alert, suppressions, self.directory) is not None:
-                continue
-            groups.setdefault(fingerprint(alert, parts), []).append(alert)
+        kept = [a for a in alerts if not (suppressions and suppressed_by(a, suppressions, self.directory))]
+        groups: dict[str, list[tuple[Alert, Placement]]] = {}
+        for alert, placement in zip(kept, placements(kept, self.settings.incidents.grouping), strict=True):
+            groups.setdefault(placement.key, []).append((alert, placement))
         return [self._attach(key, group) for key, group in groups.items()]
 
-    def _attach(self, key: str, alerts: list[Alert]) -> IncidentChange:
+    def _attach(self, key: str, placed: list[tuple[Alert, Placement]]) -> IncidentChange:
         grouping = self.settings.incidents.grouping
+        alerts = [alert for alert, _ in placed]
         for _ in range(MAX_RETRIES):
             try:
                 found = self.store.search_incidents(IncidentQuery(fingerprint=key, states=frozenset(OPEN_STATES),
                                                                   limit=1))
                 earliest = min(a.first_seen for a in alerts)
                 if found and earliest - found[0].last_seen <= timedelta(minutes=grouping.window_minutes):
-                    return self._grow(found[0], alerts)
+                    return self._grow(found[0], placed)
                 closed = self.store.search_incidents(IncidentQuery(fingerprint=key, states=CLOSED_STATES, limit=5))
                 recent = next((i for i in closed if i.merged_into is None), None)
                 when = closed_at(recent) if recent is not None else None
                 if recent is not None and when is not None and \
                         self.clock() - when <= timedelta(hours=grouping.reopen_cooloff_hours):
-                    return self._grow(recent, alerts, reopen=True)
-                return self._open(key, alerts)
+                    return self._grow(recent, placed, reopen=True)
+                return self._open(key, placed)
             except VersionConflict:
                 continue  # someone changed it meanwhile: read again and re-apply
         raise VersionConflict(key, "any", "kept changing")
 
-    def _open(self, key: str, alerts: list[Alert]) -> IncidentChange:
+    def _open(self, key: str, placed: list[tuple[Alert, Placement]]) -> IncidentChange:
+        alerts = [alert for alert, _ in placed]
         first = alerts[0]
         tags = sorted({t for a in alerts for t in a.tags})
         tactics, techniques = attack_from_tags(tags)
         detected = min(self.clock(), *(a.created for a in alerts))
+        hits, joined = add_rule_hits([], alerts)
+        label = _label(key, first.entities)
+        title, title_en = _titles(leading_rule(hits), label)
+        decision = {"fingerprint": key, "rules": joined, **_decision(placed)}
         stored = self.new_incident(
-            agency=first.agency, system=first.system, title=_title(first, first.rule_title_vi or first.rule_title),
-            title_en=_title(first, first.rule_title),
+            agency=first.agency, system=first.system, title=title, title_en=title_en,
             severity=max((a.severity for a in alerts), key=lambda s: s.rank), fingerprint=key,
-            rule_id=first.rule_id, tags=tags, entities=dict(first.entities),
+            rule_id=first.rule_id, rules=hits, tags=tags, entities=dict(first.entities),
             alert_ids=[a.id for a in alerts][-KEPT_ALERT_IDS:], alert_count=sum(a.count for a in alerts),
             first_seen=min(a.first_seen for a in alerts), last_seen=max(a.last_seen for a in alerts),
             detected_at=detected, attack_tactics=tactics, attack_techniques=techniques,
-            observables=_observables(first.entities))
-        return IncidentChange(stored, created=True, new_alerts=alerts)
+            observables=_observables(first.entities), audit_extra={"grouping": decision})
+        return IncidentChange(stored, created=True, new_alerts=alerts, rules_joined=joined)
 
-    def _grow(self, incident: Incident, alerts: list[Alert], *, reopen: bool = False) -> IncidentChange:
+    def _grow(self, incident: Incident, placed: list[tuple[Alert, Placement]], *,
+              reopen: bool = False) -> IncidentChange:
+        alerts = [alert for alert, _ in placed]
         severity = max([incident.severity, *(a.severity for a in alerts)], key=lambda s: s.rank)
         tags = sorted({*incident.tags, *(t for a in alerts for t in a.tags)})
         tactics, techniques = attack_from_tags(tags)
+        hits, joined = add_rule_hits(incident.rules, alerts)
         update: dict[str, Any] = {
             "severity": severity,
+            "rules": hits,
             "alert_ids": [*incident.alert_ids, *(a.id for a in alerts)][-KEPT_ALERT_IDS:],
             "alert_count": incident.alert_count + sum(a.count for a in alerts),
             "first_seen": min(incident.first_seen, *(a.first_seen for a in alerts)),
@@ -172,6 +191,7 @@ class IncidentService:
             "system": incident.system or alerts[0].system,
             "updated": self.clock(),
         }
+        update |= self._retitle(incident, hits)
         if reopen:
             change = StateChange(at=self.clock(), actor=SYSTEM_ACTOR, from_state=incident.state,
                                  to_state=IncidentState.new, reason="new alerts within the reopen cool-off")
@@ -182,15 +202,65 @@ class IncidentService:
         if reopen:
             self.audit(stored, "reopen", SYSTEM_ACTOR, {"state": incident.state.value},
                        {"state": stored.state.value, "alert_count": stored.alert_count})
+        for rule_id in joined:
+            self._audit_join(incident, stored, rule_id, placed)
         if raised:
             self.audit(stored, "raise_severity", SYSTEM_ACTOR, {"severity": incident.severity.value},
                        {"severity": severity.value})
-        return IncidentChange(stored, created=False, new_alerts=alerts, severity_raised=raised, reopened=reopen)
+        return IncidentChange(stored, created=False, new_alerts=alerts, severity_raised=raised, reopened=reopen,
+                              rules_joined=joined)
+
+    def _retitle(self, incident: Incident, hits: list[RuleHit]) -> dict[str, Any]:
+        """The title follows the most severe rule, unless a person changed it (it is no longer the one the
+        grouping gave: a title of an incident from before ``rules`` existed counts as given by hand)."""
+        label = _label(incident.fingerprint, incident.entities)
+        before, after = leading_rule(incident.rules), leading_rule(hits)
+        if before is None or after is None or after.rule_id == before.rule_id:
+            return {}
+        if (incident.title, incident.title_en) != _titles(before, label):
+            return {}
+        title, title_en = _titles(after, label)
+        return {"title": title, "title_en": title_en}
+
+    def _audit_join(self, before: Incident, after: Incident, rule_id: str,
+                    placed: list[tuple[Alert, Placement]]) -> None:
+        hit = next(h for h in after.rules if h.rule_id == rule_id)
+        joining = [(a, p) for a, p in placed if a.rule_id == rule_id]
+        entry: dict[str, Any] = {"rule_id": rule_id, "title": hit.title, "title_vi": hit.title_vi,
+                                 "severity": hit.severity.value, "alerts": hit.alerts, "count": hit.count,
+                                 **_decision(joining)}
+        old: dict[str, Any] = {"rules": [h.rule_id for h in before.rules]}
+        if after.title != before.title:
+            old["title"], entry["incident_title"] = before.title, after.title
+        self.audit_object("incident", after.id, after.agency, "join_rule", SYSTEM_ACTOR, old, entry,
+                          salt=f"{after.version or ''}|{rule_id}")
 
 
-def _title(alert: Alert, rule_title: str) -> str:
-    source = alert.entities.get("source.ip") or alert.entities.get("user.name")
-    return f"{rule_title} — {source}" if source else rule_title
+def _label(key: str, entities: dict[str, str]) -> str | None:
+    principal = principal_of(key)
+    if principal is not None:
+        return principal[1]
+    if key.startswith("system|"):  # a rule and a system, no attacker: another alert may name another address
+        return None
+    return entities.get("source.ip") or entities.get("user.name")
+
+
+def _titles(hit: RuleHit | None, label: str | None) -> tuple[str, str]:
+    """(Vietnamese, English) titles the grouping gives an incident named after ``hit``."""
+    if hit is None:
+        return "", ""
+    return _title(label, hit.title_vi or hit.title), _title(label, hit.title)
+
+
+def _title(label: str | None, rule_title: str) -> str:
+    return f"{rule_title} — {label}" if label else rule_title
+
+
+def _decision(placed: Sequence[tuple[Alert, Placement]]) -> dict[str, Any]:
+    """Why these alerts went where they did, for the audit trail (alert ids capped)."""
+    reasons = sorted({placement.reason() for _, placement in placed})
+    return {"mode": placed[0][1].mode, "reason": "; ".join(reasons), "alert_ids": [a.id for a, _ in placed][:20],
+            "alert_total": len(placed)}
 
 
 def _observables(entities: dict[str, str]) -> list[Observable]:

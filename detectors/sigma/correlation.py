@@ -244,7 +244,8 @@ class CorrelationEngine:
         system = event.get("service.id")
         alert = Alert(
             id=alert_id, detector=DETECTOR, rule_id=rule.id, rule_title=rule.title, rule_title_vi=rule.meta.title_vi,
-            severity=rule.meta.severity, tags=list(rule.meta.tags), agency=key[0],
+            rule_name=rule.meta.name, grouping=rule.meta.grouping, severity=rule.meta.severity,
+            tags=list(rule.meta.tags), agency=key[0],
             system=str(system) if system is not None else None,
             entities={name: value for name, value in group.items()},
             first_seen=parse_utc(_iso(first)), last_seen=parse_utc(_iso(last)), count=len(evidence),

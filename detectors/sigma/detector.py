@@ -92,6 +92,8 @@ def build_alert(rule: CompiledRule, event: Event) -> Alert:
         rule_id=rule.id,
         rule_title=rule.title,
         rule_title_vi=rule.title_vi,
+        rule_name=rule.name,
+        grouping=rule.grouping,
         severity=rule.severity,
         tags=list(rule.tags),
         agency=event["organization.id"],

@@ -88,21 +88,46 @@ def _slow_regex(item: Item) -> Iterator[tuple[str, str]]:
 RESPONSE_KEYS = ("response_vi", "response")
 
 
-def _response(item: Item) -> Iterator[tuple[str, str]]:
-    """The response guide (what the analyst should check and do) in Vietnamese and English, read from the file."""
+def _document(item: Item) -> dict[str, object] | None:
+    """The rule's own YAML document, for the custom attributes the parsed rule does not keep."""
     try:
         documents = list(yaml.safe_load_all(item.path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError):
+        return None
+    return next((doc for doc in documents if isinstance(doc, dict) and str(doc.get("id")) == item.id), {})
+
+
+def _response(item: Item) -> Iterator[tuple[str, str]]:
+    """The response guide (what the analyst should check and do) in Vietnamese and English, read from the file."""
+    document = _document(item)
+    if document is None:
         return
-    document = next((doc for doc in documents if isinstance(doc, dict) and str(doc.get("id")) == item.id), {})
     missing = [key for key in RESPONSE_KEYS if not str(document.get(key) or "").strip()]
     if missing:
         yield "warning", f"no response guide ({', '.join(missing)}): say what the analyst should check and do"
 
 
+def _vietnamese_text(item: Item) -> Iterator[tuple[str, str]]:
+    """``description_vi`` and ``falsepositives_vi`` (one item per English one, same order) for Vietnamese pages."""
+    document = _document(item)
+    if document is None:
+        return
+    if not str(document.get("description_vi") or "").strip():
+        yield "warning", "no description_vi: Vietnamese pages will show the English description"
+    translated = document.get("falsepositives_vi")
+    if translated is None:
+        if item.falsepositives:
+            yield "warning", "no falsepositives_vi: Vietnamese pages will show the English false positives"
+    elif not isinstance(translated, list):
+        yield "warning", "falsepositives_vi is not a list: give one item per falsepositives item, in the same order"
+    elif len(translated) != len(item.falsepositives):
+        yield "warning", (f"falsepositives_vi has {len(translated)} item(s), falsepositives has "
+                          f"{len(item.falsepositives)}: translate each one, in the same order")
+
+
 CHECKS: tuple[Callable[[Item], Iterator[tuple[str, str]]], ...] = (
     _attack, _falsepositives, _level, _description, _vietnamese, _fixtures, _cost, _slow_regex,
-    _response,
+    _response, _vietnamese_text,
 )
 
 

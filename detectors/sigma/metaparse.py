@@ -82,7 +82,8 @@ class CorrelationParser(RuleParser):
         level = rule.level.name.lower() if rule.level is not None else None
         meta = RuleMeta(id=str(rule.id), title=rule.title,
                         severity=LEVEL_SEVERITY.get(level, DEFAULT_SEVERITY) if level else DEFAULT_SEVERITY,
-                        tags=tuple(str(tag) for tag in rule.tags), title_vi=self.title_vi(), name=rule.name)
+                        tags=tuple(str(tag) for tag in rule.tags), title_vi=self.title_vi(), name=rule.name,
+                        grouping=self.grouping())
         aliases = {alias.alias: {ref.reference: ecs_field(name) for ref, name in alias.mapping.items()}
                    for alias in rule.aliases}
         group_by = tuple(name if name in aliases else ecs_field(name) for name in rule.group_by or [])

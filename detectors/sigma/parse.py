@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sigma.exceptions as sx
+from canhgac.core.config_incidents import GROUPING_MODES
 from canhgac.core.errors import RuleError
 from canhgac.detectors.sigma.compiler import ConditionCompiler, UnsupportedFeature, make_or
 from canhgac.detectors.sigma.fieldmap import ROUTES, LogsourceRoute, describe_logsource, route_for
@@ -273,12 +274,23 @@ class RuleParser:
             references=[str(item) for item in rule.references or []],
             name=rule.name,
             title_vi=self.title_vi(),
+            grouping=self.grouping(),
         )
 
     def title_vi(self) -> str | None:
         """The Vietnamese title (custom attribute ``title_vi``), shown first on the pages."""
         value = self.data.get("title_vi")
         return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def grouping(self) -> str | None:
+        """How the rule's alerts join incidents (custom attribute ``incident_grouping``), when it says."""
+        value = self.data.get("incident_grouping")
+        if value is None:
+            return None
+        if value not in GROUPING_MODES:
+            raise RuleProblems([self.error(f"incident_grouping must be one of {', '.join(GROUPING_MODES)}, "
+                                           f"not {value!r}", "incident_grouping")])
+        return str(value)
 
 
 def _walk_values(detection: SigmaDetection, raw: Any, path: KeyPath, found: dict[int, KeyPath]) -> None:

@@ -47,6 +47,7 @@ class RuleMeta:
     tags: tuple[str, ...] = ()
     title_vi: str | None = None
     name: str | None = None
+    grouping: str | None = None  # custom attribute ``incident_grouping``
 
 
 @dataclass(eq=False)
@@ -72,12 +73,13 @@ class CompiledRule:
     references: list[str] = field(default_factory=list)
     name: str | None = None
     title_vi: str | None = None
+    grouping: str | None = None  # custom attribute ``incident_grouping``
     silent: bool = False
     filters: list[str] = field(default_factory=list)
 
     @property
     def meta(self) -> RuleMeta:
-        return RuleMeta(self.id, self.title, self.severity, tuple(self.tags), self.title_vi, self.name)
+        return RuleMeta(self.id, self.title, self.severity, tuple(self.tags), self.title_vi, self.name, self.grouping)
 
     def matches(self, event: Event) -> bool:
         return self.route.events.accepts(event) and self.condition.matches(event)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from canhgac.detectors.sigma import builtin_rules_dir
 
 from canhgac.cli import main
@@ -58,6 +59,33 @@ def test_rules_lint(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 1
     assert "no ATT&CK technique tag" in out and "no fixture file bare.tests.yml" in out
     assert f"{tmp_path / 'broken.yml'}:" in out
+
+
+def test_rules_lint_warns_about_untranslated_description_and_false_positives(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = builtin_rules_dir() / "web" / "web_ssti.yml"  # two falsepositives, both translated
+    rule = yaml.safe_load(source.read_text(encoding="utf-8"))
+    variants = {"translated": rule, "no_description_vi": {k: v for k, v in rule.items() if k != "description_vi"},
+                "no_falsepositives_vi": {k: v for k, v in rule.items() if k != "falsepositives_vi"},
+                "one_short": rule | {"falsepositives_vi": rule["falsepositives_vi"][1:]}}
+    warned: dict[str, list[str]] = {}
+    for name, document in variants.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "ssti.yml").write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+        (folder / "ssti.tests.yml").write_text(source.with_name("web_ssti.tests.yml").read_text(encoding="utf-8"),
+                                               encoding="utf-8")
+        code, out, _ = run(capsys, "rules", "lint", "--strict", str(folder))
+        warned[name] = [line for line in out.splitlines() if "_vi" in line]
+        assert code == (0 if name == "translated" else 1), out
+    assert warned["translated"] == []
+    [line] = warned["no_description_vi"]
+    assert "ssti.yml" in line and "no description_vi" in line
+    [line] = warned["no_falsepositives_vi"]
+    assert "no falsepositives_vi" in line
+    [line] = warned["one_short"]
+    assert "falsepositives_vi has 1 item" in line and "falsepositives has 2" in line
 
 
 def test_hunt_finds_what_live_detection_found_with_the_same_ids(home: Path, tmp_path: Path,

@@ -1,5 +1,6 @@
 """Alerts become incidents (the pipeline's entry point, ``ingest_alerts``), on both stores, with a frozen clock:
-fingerprint, grouping window, reopen within the cool-off, suppressions."""
+fingerprint, grouping window, reopen within the cool-off, suppressions. Grouping by principal entity across
+rules is in ``test_principal.py``."""
 
 from __future__ import annotations
 
@@ -73,20 +74,23 @@ def test_incident_title_is_vietnamese_when_the_rule_has_one(store: Store, settin
     assert stored is not None and stored.title_en == change.incident.title_en
 
 
-def test_other_source_agency_or_rule_opens_another_incident(store: Store, settings: Settings, clock: Clock) -> None:
+def test_other_source_or_agency_opens_another_incident_another_rule_does_not(store: Store, settings: Settings,
+                                                                            clock: Clock) -> None:
     incidents = service(store, settings, clock)
     changes = incidents.ingest_alerts([alert(1), alert(2, ip="198.51.100.1"), alert(3, agency="quynhon"),
                                        alert(4, rule="r-traversal")])
-    assert sorted(c.incident.id for c in changes) == ["BDH-2026-000001", "BDH-2026-000002", "BDH-2026-000003",
-                                                      "QNN-2026-000001"]
+    assert sorted(c.incident.id for c in changes) == ["BDH-2026-000001", "BDH-2026-000002", "QNN-2026-000001"]
     assert all(c.created for c in changes)
+    [same_source] = [c.incident for c in changes if c.incident.entities["source.ip"] == "203.0.113.9"
+                     and c.incident.agency == "binhdinh"]
+    assert [hit.rule_id for hit in same_source.rules] == ["r-sqli", "r-traversal"]
 
 
 def test_fingerprint_is_configurable(store: Store, settings: Settings, clock: Clock) -> None:
-    incidents = service(store, settings, clock, fingerprint=["rule", "agency"])
+    incidents = service(store, settings, clock, by_principal=False, fingerprint=["rule", "agency"])
     changes = incidents.ingest_alerts([alert(1), alert(2, ip="198.51.100.1")])
     assert len(changes) == 1 and changes[0].incident.alert_count == 2
-    by_system = service(store, settings, clock, fingerprint=["agency", "system"])
+    by_system = service(store, settings, clock, by_principal=False, fingerprint=["agency", "system"])
     [change] = by_system.ingest_alerts([alert(3, rule="r-a"), alert(4, rule="r-b")])
     assert change.created and change.incident.alert_count == 2
 
@@ -122,7 +126,7 @@ def test_an_alert_within_the_cooloff_reopens_later_it_opens_a_new_one(store: Sto
     [fresh] = incidents.ingest_alerts([alert(3)])
     assert fresh.created and fresh.incident.id == "BDH-2026-000002"
     store.refresh()
-    assert len(store.search_incidents(IncidentQuery(fingerprint=alert(1).fingerprint))) == 2
+    assert len(store.search_incidents(IncidentQuery(fingerprint=change.incident.fingerprint))) == 2
     actions = [e.action for e in store.list_audit(object_type="incident", object_id=change.incident.id)]
     assert actions == ["create", "close", "reopen", "close"]
 
@@ -137,8 +141,11 @@ def test_suppressions_hide_matching_alerts_until_they_expire(store: Store, setti
     # quynhon is below binhdinh, so the suppression covers it; another address or rule is not covered.
     changes = incidents.ingest_alerts([alert(1), alert(2, agency="quynhon"), alert(3, ip="198.51.100.1"),
                                        alert(4, rule="r-traversal")])
-    assert sorted(c.incident.fingerprint for c in changes) == ["r-sqli|binhdinh|198.51.100.1",
-                                                              "r-traversal|binhdinh|203.0.113.9"]
+    assert sorted(c.incident.fingerprint for c in changes) == ["entity|binhdinh|source.ip|198.51.100.1",
+                                                              "entity|binhdinh|source.ip|203.0.113.9"]
+    assert [[h.rule_id for h in c.incident.rules] for c in changes if "203.0.113.9" in c.incident.fingerprint] \
+        == [["r-traversal"]]
     clock.now = T0 + timedelta(hours=2)  # expired at exactly its expiry
     [after] = incidents.ingest_alerts([alert(5)])
-    assert after.created and after.incident.fingerprint == "r-sqli|binhdinh|203.0.113.9"
+    assert not after.created and after.incident.fingerprint == "entity|binhdinh|source.ip|203.0.113.9"
+    assert [(h.rule_id, h.alerts) for h in after.incident.rules] == [("r-traversal", 1), ("r-sqli", 1)]
