@@ -60,7 +60,7 @@ def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str,
     """Only what changed; for lists, the items that left and the items that came."""
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
-    for key in sorted(set(before) | set(after) - {"updated", "version"}):
+    for key in sorted((set(before) | set(after)) - {"updated", "version"}):
         a, b = before.get(key), after.get(key)
         if a == b:
             continue
