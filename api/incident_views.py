@@ -228,8 +228,8 @@ def _rules_with_metadata(incident: Incident, groups: list[AlertGroup],
         meta = catalog.get(hit.rule_id)
         extra: dict[str, object] = {} if meta is None else {
             "description": meta.description, "description_vi": meta.description_vi,
-            "falsepositives": meta.falsepositives, "falsepositives_vi": meta.falsepositives_vi, "response": meta.response,
-            "response_vi": meta.response_vi, "attack": meta.attack,
+            "falsepositives": meta.falsepositives, "falsepositives_vi": meta.falsepositives_vi,
+            "response": meta.response, "response_vi": meta.response_vi, "attack": meta.attack,
             "title_vi": hit.title_vi or meta.title_vi}
         out.append(RuleHitDetail.model_validate(hit.model_dump() | extra))
     return out
