@@ -96,8 +96,9 @@
     const children = new Map();
     const roots = [];
     for (const agency of app.agencies) {
-      const up = agency.merged_into || agency.parent;
-      if (up && byId.has(up)) {
+      // Under its successor when the caller sees it, else under its old parent (an old unit's own key).
+      const up = [agency.merged_into, agency.parent].find((id) => id && byId.has(id));
+      if (up) {
         if (!children.has(up)) children.set(up, []);
         children.get(up).push(agency);
       } else {
@@ -157,7 +158,7 @@
   function postureOptions() {
     const options = [option("", app.me?.sees_all ? t("filter.agency_all") : t("posture.my_scope"))];
     for (const [agency, depth] of agenciesInTreeOrder()) {
-      options.push(option(agency.id, "\u00a0\u00a0".repeat(depth) + localName(agency.name_vi, agency.name_en)));
+      options.push(option(agency.id, "\u00a0\u00a0".repeat(depth) + window.Canh.agencyName(agency)));
     }
     return options;
   }

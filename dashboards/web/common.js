@@ -77,5 +77,16 @@
     return element;
   }
 
-  window.Canh = { KEY_STORAGE, $, el, setText, table, ApiError, api, request };
+  // An agency's name in the page's language; a unit dissolved in the 2025 reforms says what it became part of.
+  function agencyName(agency) {
+    const english = window.I18n.language === "en";
+    const name = english ? agency.name_en || agency.name_vi : agency.name_vi || agency.name_en;
+    if (agency.current !== false) return name;
+    const successor = english ? agency.successor_name_en || agency.successor_name_vi
+      : agency.successor_name_vi || agency.successor_name_en;
+    return successor ? window.I18n.t("agency.dissolved_into", { name, successor })
+      : window.I18n.t("agency.dissolved", { name });
+  }
+
+  window.Canh = { KEY_STORAGE, $, el, setText, table, ApiError, api, request, agencyName };
 })();

@@ -141,7 +141,7 @@
       ...STATES.map((state) => option(state, t(`state.${state}`)))], chosen.state);
     $("filter-agency-label").hidden = !catalog.showAgency;
     fill($("filter-agency"), [option("", t("filter.agency_all")), ...catalog.agencies.map(([agency, depth]) =>
-      option(agency.id, "\u00a0\u00a0".repeat(depth) + localName(agency.name_vi, agency.name_en)))], chosen.agency);
+      option(agency.id, "\u00a0\u00a0".repeat(depth) + window.Canh.agencyName(agency)))], chosen.agency);
     fill($("filter-system"), [option("", t("filter.system_all")),
       ...catalog.systems.map((system) => option(system.id, system.name))], chosen.system);
     const rules = [...catalog.rules].sort((a, b) => ruleName(a).localeCompare(ruleName(b), I18n.language));

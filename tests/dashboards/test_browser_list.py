@@ -391,3 +391,16 @@ def test_layouts_have_no_sideways_scrolling(site: Site, page: Any, width: int) -
         page.wait_for_timeout(300)
         no_overflow(page)
         page.screenshot(path=str(ARTIFACTS / f"{view}-{width}.png"), full_page=True)
+
+
+def test_dissolved_units_say_what_they_became_part_of(site: Site, page: Any) -> None:
+    page.click("#view-incidents")
+    binhdinh = page.locator("#filter-agency option[value=binhdinh]")
+    expect(binhdinh).to_contain_text(
+        "Ủy ban nhân dân tỉnh Bình Định (đã giải thể, nay thuộc Ủy ban nhân dân tỉnh Gia Lai)")
+    expect(page.locator("#filter-agency option[value=gialai]")).not_to_contain_text("giải thể")
+    order = page.eval_on_selector_all("#filter-agency option", "options => options.map(o => o.value)")
+    assert order.index("gialai") < order.index("binhdinh")  # listed under its successor
+    page.click("#lang-switch")
+    expect(binhdinh).to_contain_text("(dissolved, now part of Gia Lai Provincial People's Committee)")
+    page.click("#lang-switch")
