@@ -95,4 +95,20 @@ def source_problems(settings: Settings, file: Path, language: str) -> tuple[list
                 if not glob.glob(pattern):
                     warnings.append(located(message("config.no_log_file", language, pattern=pattern),
                                             ("systems", i, "log_sources", j, "paths", k)))
+    grouping = settings.incidents.grouping
+    if grouping.rules:
+        for name in grouping.unknown_rules(_rule_names(settings)):
+            errors.append(located(message("config.unknown_rule", language, rule=name),
+                                  ("incidents", "grouping", "rules", name)))
     return errors, warnings
+
+
+def _rule_names(settings: Settings) -> set[str]:
+    """Ids and names of every rule the pipeline would load, and the anomaly model's id."""
+    from canhgac.detectors.anomaly import RULE_ID
+    from canhgac.detectors.sigma import builtin_rules_dir, load_rules
+
+    paths = [builtin_rules_dir()] if settings.detection.builtin_rules else []
+    loaded = load_rules(paths + [settings.resolve_path(p) for p in settings.detection.rule_dirs])
+    names = {RULE_ID} | {r.id for r in loaded.rules} | {r.name for r in loaded.rules if r.name}
+    return names | {c.id for c in loaded.correlations} | {c.meta.name for c in loaded.correlations if c.meta.name}

@@ -106,3 +106,16 @@ def test_missing_log_files_are_a_warning_only(tmp_path: Path, capsys: pytest.Cap
     monkeypatch.setenv("CANHGAC_LANG", "en")
     assert main(["config", "check", str(config)]) == 0
     assert f"Warning: {config}:10: [systems[0].log_sources[0].paths[1]] no log file matches" in capsys.readouterr().err
+
+
+def test_grouping_overrides_must_name_loaded_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    marker = "    by_principal: true"
+    assert marker in text
+    config = tmp_path / "canhgac.yaml"
+    config.write_text(text.replace(marker, marker + "\n    rules: {ssh_failure_burst: alone, ssh_failure_brust: user}",
+                                   1), encoding="utf-8")
+    assert main(["config", "check", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "[incidents.grouping.rules.ssh_failure_brust]" in err and "ssh_failure_brust" in err
+    assert "rules.ssh_failure_burst]" not in err  # a real rule name is accepted
