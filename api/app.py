@@ -9,6 +9,7 @@ from canhgac.api.headers import SecurityHeaders
 from canhgac.api.limits import API_PREFIX, PushRateLimiter, RequestLimits
 from canhgac.api.params import times_within_calendar
 from canhgac.api.problems import install_problem_handlers
+from canhgac.api.relay import IngestRelay
 from canhgac.api.routes import (
     admin,
     alerts,
@@ -26,6 +27,7 @@ from canhgac.api.routes import (
     suppressions,
 )
 from canhgac.api.routes import directory as directory_routes
+from canhgac.api.summary_cache import SummaryCache
 from canhgac.core import VERSION
 from canhgac.core.config import Settings
 from canhgac.core.directory import Directory
@@ -51,7 +53,8 @@ class CanhGacApi(FastAPI):
 
 
 def create_app(settings: Settings, store: Store, *, directory: Directory | None = None,
-               clock: Callable[[], datetime] = utcnow) -> FastAPI:
+               clock: Callable[[], datetime] = utcnow, ingest_relay_port: int | None = None) -> FastAPI:
+    """``ingest_relay_port``: in an API-only worker, the loopback port of the process that collects (relay.py)."""
     app = CanhGacApi(
         title="Canh Gác",
         version=VERSION,
@@ -68,7 +71,10 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
     app.state.directory = directory if directory is not None else Directory(settings)
     app.state.incidents = IncidentService(store, app.state.directory, clock=clock)
     app.state.push_rate = PushRateLimiter(settings.collection.http.rate_limit)
+    app.state.summary_cache = SummaryCache()  # per process; keyed by incident version, so workers agree
     install_problem_handlers(app)
+    if ingest_relay_port is not None:
+        app.add_middleware(IngestRelay, port=ingest_relay_port)  # added first, so inside RequestLimits
     app.add_middleware(RequestLimits)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep
 from canhgac.api.rule_catalog import AttackRefs, RuleOut
 from canhgac.api.schemas import AlertOut, AuditEntryOut
+from canhgac.api.summary_cache import CachedSummary, SummaryCache, running_clocks
 from canhgac.core.attack import attack_refs
 from canhgac.core.config import Settings
 from canhgac.core.directory import Directory
@@ -30,7 +30,7 @@ from canhgac.core.model import (
 )
 from canhgac.incidents.clocks import Clock, ClockKind, ClockStatus, clocks, time_to_acknowledge, time_to_resolve
 from canhgac.incidents.serious import SeriousAssessment, assess
-from fastapi import Depends
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 
@@ -136,10 +136,12 @@ class IncidentDetail(IncidentView):
 class Presenter:
     """Builds the views for one request (one ``now``)."""
 
-    def __init__(self, directory: Directory, settings: Settings, now: datetime) -> None:
+    def __init__(self, directory: Directory, settings: Settings, now: datetime,
+                 cache: SummaryCache | None = None) -> None:
         self.directory = directory
         self.settings = settings
         self.now = now
+        self.cache = cache if cache is not None else SummaryCache(0)
 
     def _common(self, incident: Incident) -> tuple[dict[str, object], SeriousAssessment, list[Clock]]:
         agency = self.directory.agencies.get(incident.agency)
@@ -169,8 +171,14 @@ class Presenter:
 
     def summaries_json(self, incidents: list[Incident]) -> bytes:
         """A list page as JSON, the shape of ``list[IncidentOut]``: the fields are already typed by the stored
-        model, so they go to orjson directly (a pydantic round per item costs as much as the query)."""
-        return orjson.dumps([self._common(i)[0] for i in incidents], option=orjson.OPT_UTC_Z)
+        model, so they go to orjson directly (a pydantic round per item costs as much as the query); each row
+        is built once per incident version (``SummaryCache``)."""
+        return orjson.dumps([self.cache.get(i, self._cached).row(self.now) for i in incidents],
+                            option=orjson.OPT_UTC_Z)
+
+    def _cached(self, incident: Incident) -> CachedSummary:
+        fields, _, found = self._common(incident)
+        return CachedSummary(fields, running_clocks(found))
 
     def view(self, incident: Incident) -> IncidentView:
         fields, serious, found = self._common(incident)
@@ -235,8 +243,18 @@ def _rules_with_metadata(incident: Incident, groups: list[AlertGroup],
     return out
 
 
-async def get_presenter(directory: DirectoryDep, settings: SettingsDep, clock: ClockDep) -> Presenter:
-    return Presenter(directory, settings, clock())
+async def get_presenter(request: Request) -> Presenter:
+    # From app.state directly: each sub-dependency costs FastAPI a solving round on every list page.
+    state = request.app.state
+    return Presenter(state.directory, state.settings, state.incidents.clock(), summary_cache(request))
+
+
+def summary_cache(request: Request) -> SummaryCache:
+    """The application's list-row cache, made on first use (``create_app`` builds nothing it may not need)."""
+    cache = getattr(request.app.state, "summary_cache", None)
+    if cache is None:
+        cache = request.app.state.summary_cache = SummaryCache()
+    return cache
 
 
 PresenterDep = Annotated[Presenter, Depends(get_presenter)]

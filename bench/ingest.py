@@ -1,23 +1,32 @@
-"""Ingest speed, per format and end to end, against the bare floor of the same lines measured in the same run
-(these machines are noisy; ratios travel).
+"""Ingest speed end to end, ``canhgac ingest`` of a combined log into SQLite with the full rule pack, beside
+the floors of the same run (these machines are noisy; ratios travel), and per format.
 
-Per format: parse + normalise (``LineDecoder.decode`` in batches of 5,000 lines: decode, parse, ids, ECS event)
-in events/s, and the
-floor: the format's own line regex ``.match().groups()`` for text formats, ``orjson.loads`` for JSON ones.
-End to end: ``canhgac ingest`` of a combined log into SQLite, with detection (the headline) and without.
+End to end: the path exactly as ``canhgac ingest`` runs it (``Runtime.build`` + ``ingest_files``, batches of
+5,000 lines: file → parse → detect → group → SQLite), each run in a fresh process and home: on every core the
+process may use (parsing in a child process where that pays), on one core (the process pinned to one CPU),
+and without rules. A cProfile of a one-core run gives µs/event per stage (profiled times are inflated; the
+shares travel). Floors: the nginx line regex ``.match().groups()`` over the same lines (``floor_regex``)
+and a bare ``executemany`` of the same events into the events table (``floor_sqlite``, rows/s).
+Per format: parse + normalise (``LineDecoder.decode`` in batches of 5,000) against the format's own regex
+(text) or ``orjson.loads`` (JSON).
 
-    python bench/ingest.py [--lines 200000] [--format-lines 50000]
+    python bench/ingest.py [--lines 100000] [--format-lines 20000] [--profile-lines 30000]
 
-Ends with ``RESULT ingest_eps=… ratio_to_regex=… parse_eps=… parse_ratio=… regex_eps=… <format>_eps=…
-<format>_ratio=… … ingest_nodetect_eps=…``.
+Ends with ``RESULT eps_end_to_end=… eps_one_core=… floor_regex=… ratio=… floor_sqlite=… eps_no_rules=…
+parse_eps=… <format>_eps=… <format>_ratio=…``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import json
 import os
+import pstats
 import random
 import re
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +46,7 @@ from canhgac.collectors.parsers.syslog import BSD
 from canhgac.collectors.raw import RawLine
 from canhgac.core.config import load_settings
 from canhgac.core.model import utcnow
+from canhgac.storage.sqlite.store import EVENT_WRITER_CACHE_KIB
 
 from canhgac.simulator import Portal, TrafficSimulator
 
@@ -148,7 +158,20 @@ def measure(fmt: str, texts: list[str], runs: int) -> tuple[float, float]:
     return len(texts) / floor_s, len(texts) / parse_s
 
 
-def end_to_end(log: Path, home: Path, *, detect: bool) -> tuple[float, object, int]:
+STAGES = (  # (label, file suffix, function) of the cProfile entries whose cumulative time is the stage
+    ("read file", "collectors/file.py", "read"),
+    ("decode (parse, ids, ECS)", "collectors/lines.py", "decode"),
+    ("put_events", "storage/sqlite/store.py", "put_events"),
+    ("put_dead_letters", "storage/sqlite/store.py", "put_dead_letters"),
+    ("detect (evidence, Sigma, indicators)", "detectors/engine.py", "detect"),
+    ("alerts + incidents + notify", "canhgac/runtime.py", "raise_alerts"),
+    ("correlation checkpoint", "detectors/engine.py", "checkpoint"),
+    ("positions", "collectors/delivery.py", "_write_held"),
+)
+
+
+def end_to_end(log: Path, home: Path, *, detect: bool, profile: bool = False) -> dict[str, object]:
+    """One ``canhgac ingest`` as the command runs it, in this (fresh) process."""
     os.environ["CANHGAC_HOME"] = str(home)
     from canhgac.runtime import Runtime, ingest_files
 
@@ -157,45 +180,136 @@ def end_to_end(log: Path, home: Path, *, detect: bool) -> tuple[float, object, i
         detection = settings.detection.model_copy(update={"builtin_rules": False, "rule_dirs": []})
         settings = settings.model_copy(update={"detection": detection})
     runtime = Runtime.build(settings)
-    report = ingest_files(runtime, [log], "nginx", agency="binhdinh", system="dvc-binhdinh")
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    started = time.perf_counter()
+    report = ingest_files(runtime, [log], "nginx", agency="binhdinh", system="dvc-binhdinh", batch_lines=BATCH)
     runtime.close()
-    return report.decode.events / report.seconds, report, runtime.rule_count
+    seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+    result: dict[str, object] = {
+        "eps": report.decode.events / seconds, "events": report.decode.events, "stored": report.events_stored,
+        "alerts": report.alerts, "incidents": report.incidents_created, "dead_letters": report.decode.dead_letters,
+        "rules": runtime.rule_count}
+    if profiler is not None:
+        result["stages"] = _stages(pstats.Stats(profiler), report.decode.events)
+    return result
+
+
+def _stages(stats: pstats.Stats, events: int) -> dict[str, float]:
+    cumulative: dict[str, float] = {}
+    total = 0.0
+    for (filename, _, function), (_, _, _, cum, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for label, suffix, name in STAGES:
+            if function == name and filename.endswith(suffix):
+                cumulative[label] = cumulative.get(label, 0.0) + cum
+        if function == "ingest_files" and filename.endswith("canhgac/runtime.py"):
+            total = cum
+    per_event = {label: cumulative[label] * 1e6 / events for label, _, _ in STAGES if label in cumulative}
+    per_event["other"] = total * 1e6 / events - sum(per_event.values())
+    per_event["total"] = total * 1e6 / events
+    return per_event
+
+
+def in_child(log: Path, home: Path, *, one_core: bool = False, detect: bool = True,
+             profile: bool = False) -> dict[str, object]:
+    """``end_to_end`` in a fresh interpreter, so runs do not share caches, heaps or a warmed store."""
+    command = [sys.executable, __file__, "--child", str(log), str(home)]
+    command += ["--one-core"] * one_core + ["--no-rules"] * (not detect) + ["--profile"] * profile
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def sqlite_floor(texts: list[str], home: Path) -> float:
+    """Rows/s of a bare ``executemany`` of the same events, one transaction per batch, into the events table."""
+    decoder = LineDecoder(get_parser("nginx"), Origin("/var/log/bench.log", "/var/log/bench.log", "binhdinh"))
+    raw, offset = [], 0
+    for text in texts:
+        raw.append(RawLine(offset, text.encode()))
+        offset += len(text) + 1
+    events, _ = decoder.decode(raw)
+    rows = [(e["event.id"], n, e["organization.id"], orjson.dumps(e).decode()) for n, e in enumerate(events)]
+    home.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(home / "floor.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA cache_size=-{EVENT_WRITER_CACHE_KIB}")  # as the store's event writer
+    schema = (Path(__file__).resolve().parent.parent / "storage" / "sqlite" / "schema.sql").read_text()
+    conn.executescript(schema)
+    started = time.perf_counter()
+    for start in range(0, len(rows), BATCH):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT OR IGNORE INTO events (id, ts, agency, doc) VALUES (?, ?, ?, ?)",
+                         rows[start:start + BATCH])
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    return len(rows) / seconds
+
+
+def child_main(args: argparse.Namespace) -> None:
+    log, home = Path(args.child[0]), Path(args.child[1])
+    if args.one_core:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(json.dumps(end_to_end(log, home, detect=not args.no_rules, profile=args.profile)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--format-lines", type=int, default=50_000)
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--format-lines", type=int, default=20_000)
+    parser.add_argument("--profile-lines", type=int, default=30_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--one-core", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-rules", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child_main(args)
+        return
     results: dict[str, tuple[str, float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "access.log"
         make_log(log, args.lines)
         texts = log.read_text(encoding="utf-8").splitlines()
         print(f"{len(texts)} combined-log lines, {log.stat().st_size / 1e6:.1f} MB; "
-              f"{args.format_lines} lines of each other format")
+              f"{args.format_lines} lines of each other format; {len(os.sched_getaffinity(0))} cores")
+        profiled = Path(tmp) / "profiled.log"
+        profiled.write_text("".join(t + "\n" for t in texts[:args.profile_lines]), encoding="utf-8")
         rng = random.Random(5)
         for fmt in FLOORS:
             lines = texts if fmt == "nginx" else _lines(fmt, args.format_lines, rng)
             floor_eps, parse_eps = measure(fmt, lines, args.runs)
             results[fmt] = (FLOORS[fmt][0], floor_eps, parse_eps)
-        ingest_eps, report, rules = end_to_end(log, Path(tmp) / "home", detect=True)
-        bare_eps, _, _ = end_to_end(log, Path(tmp) / "home-nodetect", detect=False)
+        floor_sqlite = sqlite_floor(texts, Path(tmp) / "floor")
+        full = in_child(log, Path(tmp) / "home")
+        one = in_child(log, Path(tmp) / "home-one", one_core=True)
+        bare = in_child(log, Path(tmp) / "home-nodetect", detect=False)
+        stages = in_child(profiled, Path(tmp) / "home-profile", one_core=True, profile=True)["stages"]
+        floor_regex = results["nginx"][1]  # measured last among the floors' neighbours: same run, same load
 
     print(f"{'format':<12} {'floor':>8} {'floor/s':>11} {'parse+normalise/s':>18} {'ratio':>7}")
     for fmt, (kind, floor_eps, parse_eps) in results.items():
         print(f"{fmt:<12} {kind:>8} {floor_eps:>11,.0f} {parse_eps:>18,.0f} {parse_eps / floor_eps:>7.1%}")
-    regex_eps = results["nginx"][1]
-    print(f"file → parse → detect → SQLite: {ingest_eps:>9,.0f} events/s ({ingest_eps / regex_eps:.1%} of the nginx "
-          f"floor); {report.events_stored} stored, {report.alerts} alerts, {report.incidents_created} incidents, "  # type: ignore[attr-defined]
-          f"{report.decode.dead_letters} dead letters, {rules} rules")  # type: ignore[attr-defined]
-    print(f"file → parse → SQLite (no rules): {bare_eps:>7,.0f} events/s")
+    print(f"\nper stage, µs/event (cProfile of a one-core run of {args.profile_lines} lines; inflated, shares travel):")
+    for label, micros in stages.items():  # type: ignore[union-attr]
+        print(f"  {label:<38} {micros:>7.1f}")
+    eps, eps_one, eps_bare = float(full["eps"]), float(one["eps"]), float(bare["eps"])  # type: ignore[arg-type]
+    print(f"\nfloors: regex {floor_regex:,.0f} lines/s, SQLite executemany {floor_sqlite:,.0f} rows/s")
+    print(f"file → parse → detect → group → SQLite: {eps:>9,.0f} events/s ({eps / floor_regex:.1%} of the regex "
+          f"floor); {full['stored']} stored, {full['alerts']} alerts, {full['incidents']} incidents, "
+          f"{full['dead_letters']} dead letters, {full['rules']} rules")
+    print(f"  the same on one core:               {eps_one:>9,.0f} events/s; {one['alerts']} alerts, "
+          f"{one['incidents']} incidents")
+    print(f"  file → parse → SQLite (no rules):   {eps_bare:>9,.0f} events/s")
     per_format = " ".join(f"{fmt}_eps={parse:.0f} {fmt}_ratio={parse / floor:.4f}"
                           for fmt, (_, floor, parse) in results.items())
-    print(f"RESULT ingest_eps={ingest_eps:.0f} ratio_to_regex={ingest_eps / regex_eps:.4f} "
-          f"parse_eps={results['nginx'][2]:.0f} parse_ratio={results['nginx'][2] / regex_eps:.4f} "
-          f"regex_eps={regex_eps:.0f} {per_format} ingest_nodetect_eps={bare_eps:.0f}")
+    print(f"RESULT eps_end_to_end={eps:.0f} eps_one_core={eps_one:.0f} floor_regex={floor_regex:.0f} "
+          f"ratio={eps / floor_regex:.4f} floor_sqlite={floor_sqlite:.0f} eps_no_rules={eps_bare:.0f} "
+          f"parse_eps={results['nginx'][2]:.0f} {per_format}")
 
 
 if __name__ == "__main__":

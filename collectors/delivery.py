@@ -21,6 +21,10 @@ from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 Process = Callable[[Sequence[Event], Sequence[DeadLetter]], Any]
+#: ``settle(force)``: True when the detection state saved in the store covers every batch processed so far
+#: (with ``force``: save it now). Positions are written only then: a restart must not skip lines whose
+#: effect on correlation windows was not saved.
+Settle = Callable[[bool], bool]
 
 
 @dataclass
@@ -30,6 +34,9 @@ class Batch:
     letters: list[DeadLetter]
     checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)  # state key → value, after commit
     lines: int = 0
+    # Work done on the events ahead of the pipeline (another process's half of detection), never spooled:
+    # a replayed batch is simply processed in full.
+    prepared: Any = None
 
     def encode(self) -> dict[str, Any]:
         return {"source": self.source, "events": self.events, "letters": [d.to_doc() for d in self.letters],
@@ -45,8 +52,10 @@ class Delivery:
     def __init__(self, process: Process, store: Store, spool: Spool | None = None, *,
                  on_commit: Callable[[Batch], None] | None = None, on_error: Callable[[str], None] | None = None,
                  min_backoff: float = 0.2, max_backoff: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, settle: Settle | None = None) -> None:
         self.process = process
+        self.settle_state = settle
+        self._held: dict[str, dict[str, Any]] = {}  # positions of committed batches, until the state is saved
         self.store = store
         self.spool = spool
         self.on_commit = on_commit
@@ -97,12 +106,31 @@ class Delivery:
         return True
 
     def _commit(self, batch: Batch) -> None:
-        self.process(batch.events, batch.letters)
-        for key, value in batch.checkpoints.items():
-            self.store.put_state(key, value)
+        if batch.prepared is None:
+            self.process(batch.events, batch.letters)
+        else:
+            self.process(batch.events, batch.letters, batch.prepared)  # type: ignore[call-arg]
+        self._held.update(batch.checkpoints)
+        if self.settle_state is None or self.settle_state(False):
+            self._write_held()
         self.committed_batches += 1
         if self.on_commit is not None:
             self.on_commit(batch)
+
+    def _write_held(self) -> None:
+        if not self._held:
+            return
+        with self.store.unit_of_work():  # on Elasticsearch: one bulk for all the positions
+            for key, value in self._held.items():
+                self.store.put_state(key, value)
+        self._held.clear()
+
+    def settle(self) -> None:
+        """Save the detection state and the positions held back for it (on a cadence, and before stopping)."""
+        with self._cond:
+            if self.settle_state is not None:
+                self.settle_state(True)
+            self._write_held()
 
     def _failed(self, exc: Exception) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"

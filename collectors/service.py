@@ -11,16 +11,17 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from canhgac.collectors.delivery import Batch, Delivery, Process
+from canhgac.collectors.delivery import Batch, Delivery, Process, Settle
 from canhgac.collectors.enrich import Enricher
-from canhgac.collectors.file import FileReader, file_identity
+from canhgac.collectors.file import file_identity
 from canhgac.collectors.lines import DecodeStats, LineDecoder, Origin
 from canhgac.collectors.parsers import Parser, ParserOptions, get_parser, known_formats
 from canhgac.collectors.parsers.times import zone_named
 from canhgac.collectors.push import PushSources
+from canhgac.collectors.reading import Prepare, decoded_batches
 from canhgac.collectors.rotation import live_name
 from canhgac.collectors.spool import Spool
-from canhgac.collectors.status import StatusBoard, flag_counts
+from canhgac.collectors.status import StatusBoard
 from canhgac.collectors.syslog import SyslogServer
 from canhgac.collectors.tail import FileSource, FileTailer
 from canhgac.core.config import FileLogSource, HttpLogSource, MonitoredSystem, Settings, SyslogLogSource, home_dir
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 
 class Collection:
     def __init__(self, settings: Settings, directory: Directory, store: Store, process: Process, *,
-                 spool: bool = False) -> None:
+                 spool: bool = False, settle: Settle | None = None, prepare: Prepare | None = None) -> None:
         self.settings = settings
+        self.prepare = prepare  # the stateless part of processing, run where the lines are decoded
         self.directory = directory
         self.store = store
         self.board = StatusBoard(store)
@@ -42,7 +44,7 @@ class Collection:
         self.mappings = {name: settings.resolve_path(path) for name, path in settings.collection.json_mappings.items()}
         self.local_zone = zone_named(settings.timezone)
         self.delivery = Delivery(process, store, self._open_spool() if spool else None,
-                                 on_commit=self._committed)
+                                 on_commit=self._committed, settle=settle)
 
     def _open_spool(self) -> Spool:
         config = self.settings.collection.spool
@@ -101,28 +103,16 @@ class Collection:
             if (saved.get("device"), saved.get("inode")) == file_identity(path):
                 offset = int(saved.get("offset", 0))
                 decoder.restore(saved.get("parser"))
-        reader = FileReader(path, offset)
-        try:
-            while True:
-                lines = reader.read(batch_lines, final=True)
-                events, letters = decoder.decode(lines, final=not lines)
-                if not lines and not events and not letters:
-                    break
-                checkpoints = {}
-                if resume:
-                    checkpoints[key] = {"device": reader.device, "inode": reader.inode,
-                                        "offset": decoder.resume_offset(reader.offset), "parser": decoder.snapshot()}
-                self.board.read(source_id, lines=len(lines), events=len(events), dead_letters=len(letters),
-                                **flag_counts(events),
-                                newest=max((e["@timestamp"] for e in events), default=None))
-                self.delivery.submit(Batch(source_id, events, letters, checkpoints, len(lines)))
-                self.board.lag(source_id, reader.size() - reader.offset)
-                if progress is not None and lines:
-                    progress(lines[-1].offset + len(lines[-1].data) + 1 - lines[0].offset)
-                if not lines:
-                    break
-        finally:
-            reader.close()
+        for decoded in decoded_batches(path, decoder, offset, batch_lines, prepare=self.prepare):
+            checkpoints = {key: decoded.position} if resume else {}
+            self.board.read(source_id, lines=decoded.lines, events=len(decoded.events),
+                            dead_letters=len(decoded.letters), **decoded.flags, newest=decoded.newest)
+            self.delivery.submit(Batch(source_id, decoded.events, decoded.letters, checkpoints, decoded.lines,
+                                       decoded.prepared))
+            self.board.lag(source_id, decoded.unread_bytes)
+            if progress is not None and decoded.read_bytes:
+                progress(decoded.read_bytes)
+        self.delivery.settle()
         return decoder.stats
 
     # long-running sources ---------------------------------------------------------------------------
@@ -191,7 +181,9 @@ class Collection:
     def _save_status(self, stop: threading.Event) -> None:
         interval = self.settings.collection.status_interval_seconds
         while not stop.wait(interval):
+            self._settle()
             self.save_status()
+            self._index()
         self.save_status()
 
     def save_status(self) -> None:
@@ -206,7 +198,20 @@ class Collection:
         except Exception as exc:  # the store is down: the next round saves it
             log.debug("source status not saved: %s", exc)
 
+    def _index(self) -> None:
+        try:
+            self.store.catch_up_indexes()  # so that a search finds the text index (nearly) up to date
+        except Exception as exc:  # the store is down or busy: the next round (or the search itself) does it
+            log.debug("text index not caught up: %s", exc)
+
+    def _settle(self) -> None:
+        try:
+            self.delivery.settle()
+        except Exception as exc:  # the store is down: the positions stay held, the next round saves them
+            log.debug("detection state not saved: %s", exc)
+
     def close(self) -> None:
+        self._settle()
         if self.delivery.spool is not None:
             self.delivery.spool.close()
 

@@ -138,10 +138,25 @@ class ElasticsearchSettings(StrictModel):
     request_timeout: float = 30.0
 
 
+#: Circular 31/2017/TT-BTTTT: monitoring data is kept at least this long.
+MIN_RETENTION_DAYS = 30
+
+
 class StoreSettings(StrictModel):
     kind: Literal["sqlite", "elasticsearch"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
     elasticsearch: ElasticsearchSettings | None = None
+    retention_days: int | None = Field(None, description=(
+        "Delete events and dead letters older than this many days (at least 30, Circular 31/2017); "
+        "unset: keep them all. Alerts, incidents and the audit trail are always kept."))
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_meets_the_circular(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_RETENTION_DAYS:
+            raise ValueError(f"retention_days must be at least {MIN_RETENTION_DAYS} (Circular 31/2017/TT-BTTTT "
+                             f"keeps monitoring data 30 days or more), got {value}")
+        return value
 
     @model_validator(mode="after")
     def _elasticsearch_needs_settings(self) -> StoreSettings:

@@ -18,15 +18,21 @@ from typing import Any
 from canhgac.core.config_detection import DetectionSettings
 from canhgac.core.errors import RuleError
 from canhgac.core.model import Alert, Event
-from canhgac.detectors.evidence import with_evidence
+from canhgac.detectors.evidence import evidence, with_evidence
 from canhgac.detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
 from canhgac.detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma.detector import build_alert
 from canhgac.detectors.sigma.loader import RULE_SUFFIXES
 from canhgac.detectors.sigma.parse import ParseOptions
 from canhgac.storage.base import Store
 
 log = logging.getLogger(__name__)
 STATE_PREFIX = "correlation:"
+#: How often the pipeline saves correlation windows (docs/decisions/0037): serialising every open window per
+#: batch cost more than detecting; the sources' positions are held back until the windows are saved with them.
+CHECKPOINT_SECONDS = 5.0
+#: ... and at least this many times as long as the last save took (saving stays ≤ 1/20 of the time).
+CHECKPOINT_COST_FACTOR = 20
 
 
 @dataclass
@@ -40,14 +46,31 @@ class RuleSet:
     fingerprint: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True)
+class Matched:
+    """The stateless half of detecting a batch (evidence, rule matching, single-event alerts, indicators),
+    which may run in another process (collectors/reading.py); ``DetectionEngine.detect`` adds the stateful
+    half, the correlation windows, in batch order. Per matched event: its index, the (rule id, alert or
+    None for a silent rule) of every rule that matched and alerts or feeds a correlation, and its evidence
+    fields when a correlation is fed (the windows see the event as the rules saw it)."""
+
+    generation: int  # DetectionEngine.reloads when matched: a reload since makes it stale
+    hits: list[tuple[int, tuple[tuple[str, Alert | None], ...], dict[str, Any] | None]]
+    indicator_alerts: list[Alert]
+
+
 class DetectionEngine:
     def __init__(self, settings: DetectionSettings, *, resolve: Callable[[str], Path] = Path,
-                 store: Store | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 store: Store | None = None, clock: Callable[[], float] = time.monotonic,
+                 checkpoint_seconds: float = CHECKPOINT_SECONDS) -> None:
         self.settings = settings
         self.resolve = resolve
         self.store = store if settings.correlation.checkpoint else None
         self.clock = clock
         self.reloads = 0
+        self.checkpoint_seconds = checkpoint_seconds
+        self._saved_at = float("-inf")
+        self._interval = checkpoint_seconds
         self.current = self._build()
         self._checked = clock()
         if self.store is not None:
@@ -74,13 +97,51 @@ class DetectionEngine:
         return [self.resolve(item.path) for item in self.settings.indicators]
 
     # the hot path -----------------------------------------------------------------------------------
-    def detect(self, events: Sequence[Event]) -> list[Alert]:
+    def detect(self, events: Sequence[Event], matched: Matched | None = None) -> list[Alert]:
         """Alerts for a batch. Rules see each event with its evidence fields (detectors/evidence.py), the same
-        ones ``canhgac hunt`` and the rule fixtures compute; the events themselves are not changed."""
+        ones ``canhgac hunt`` and the rule fixtures compute; the events themselves are not changed. With
+        ``matched`` (``match`` of the same events, perhaps done elsewhere), only the correlations run here."""
         self.maybe_reload()
         current = self.current
+        if matched is not None and matched.generation == self.reloads:
+            return self._correlate(events, matched)
         events = with_evidence(events)
         return current.detector.detect(events) + current.indicators.detect(events)
+
+    def match(self, events: Sequence[Event]) -> Matched:
+        """The stateless half of ``detect``; it reads no window and changes none, so any process may run it."""
+        current = self.current
+        detector = current.detector
+        feeds = detector.correlation.inputs
+        generating = detector.emit_silent
+        hits: list[tuple[int, tuple[tuple[str, Alert | None], ...], dict[str, Any] | None]] = []
+        enriched: list[Event] = []
+        for index, event in enumerate(events):
+            fields = evidence(event)
+            seen = {**event, **fields} if fields else event
+            enriched.append(seen)
+            found = tuple((rule.id, build_alert(rule, seen) if generating or not rule.silent else None)
+                          for rule in detector.matching_rules(seen))
+            found = tuple(hit for hit in found if hit[1] is not None or hit[0] in feeds)
+            if found:
+                fed = fields if fields and any(rule_id in feeds for rule_id, _ in found) else None
+                hits.append((index, found, fed))
+        return Matched(self.reloads, hits, current.indicators.detect(enriched))
+
+    def _correlate(self, events: Sequence[Event], matched: Matched) -> list[Alert]:
+        """The stateful half: the same alerts, in the same order, as ``SigmaDetector.detect`` + indicators."""
+        correlation = self.current.detector.correlation
+        feeds = correlation.inputs
+        alerts: list[Alert] = []
+        for index, found, fields in matched.hits:
+            event = events[index]
+            seen = {**event, **fields} if fields else event
+            for rule_id, alert in found:
+                if alert is not None:
+                    alerts.append(alert)
+                if rule_id in feeds:
+                    alerts += correlation.observe(rule_id, seen)
+        return alerts + matched.indicator_alerts
 
     def drain_late(self) -> dict[str, int]:
         """Events left out of correlation windows as too late since the last call, per ``log.file.path``."""
@@ -90,10 +151,24 @@ class DetectionEngine:
         """Write the correlation windows changed since the last checkpoint; call after alerts are stored."""
         if self.store is None:
             return 0
+        started = time.perf_counter()
         states = self.current.detector.correlation.snapshot()
         for rule_id, state in states.items():
             self.store.put_state(STATE_PREFIX + rule_id, state)
+        self._saved_at = self.clock()
+        # Big windows cost more to save: wait long enough that saving stays a small share of the work.
+        self._interval = max(self.checkpoint_seconds, CHECKPOINT_COST_FACTOR * (time.perf_counter() - started))
         return len(states)
+
+    def checkpoint_if_due(self) -> bool:
+        """Checkpoint when ``checkpoint_seconds`` have passed since the last one. True when the saved windows
+        now hold every event detected so far (so positions up to here may be saved too)."""
+        if self.store is None:
+            return True
+        if self.clock() - self._saved_at < self._interval:
+            return False
+        self.checkpoint()
+        return True
 
     # reloading --------------------------------------------------------------------------------------
     def maybe_reload(self) -> bool:

@@ -10,6 +10,7 @@ new one. Suppressed alerts are kept in the store but open nothing. The incident 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -128,7 +129,22 @@ class IncidentService:
         groups: dict[str, list[tuple[Alert, Placement]]] = {}
         for alert, placement in zip(kept, placements(kept, self.settings.incidents.grouping), strict=True):
             groups.setdefault(placement.key, []).append((alert, placement))
-        return [self._attach(key, group) for key, group in groups.items()]
+        return self._attach_all(groups)
+
+    def _attach_all(self, groups: dict[str, list[tuple[Alert, Placement]]]) -> list[IncidentChange]:
+        """Every group in one unit of work (on Elasticsearch: one bulk of incident writes and one of audit
+        entries); groups whose incident write lost a race are attached again from a fresh read."""
+        changes: dict[str, IncidentChange] = {}
+        todo = list(groups)
+        for _ in range(MAX_RETRIES):
+            with self.store.unit_of_work() as work:
+                attempt = {key: self._attach(key, groups[key]) for key in todo}
+            for key, change in attempt.items():
+                changes[key] = replace(change, incident=work.final(change.incident))
+            todo = [key for key, change in attempt.items() if change.incident.id in work.conflicts]
+            if not todo:
+                return [changes[key] for key in groups]
+        raise VersionConflict(todo[0], "any", "kept changing")
 
     def _attach(self, key: str, placed: list[tuple[Alert, Placement]]) -> IncidentChange:
         grouping = self.settings.incidents.grouping

@@ -18,8 +18,14 @@ def open_store(settings: Settings) -> Store:
 
         assert settings.store.elasticsearch is not None
         es = settings.store.elasticsearch
-        return ElasticsearchStore(client_from_settings(es), index_prefix=es.index_prefix)
-    from canhgac.storage.sqlite import SqliteStore
+        store: Store = ElasticsearchStore(client_from_settings(es), index_prefix=es.index_prefix,
+                                          retention_days=settings.store.retention_days)
+    else:
+        from canhgac.storage.sqlite import SqliteStore
 
-    path = home_dir() / settings.store.sqlite.path
-    return SqliteStore(path)
+        store = SqliteStore(home_dir() / settings.store.sqlite.path)
+    if settings.store.retention_days is not None:
+        from canhgac.storage.retention import apply_retention
+
+        apply_retention(store, settings.store.retention_days)
+    return store

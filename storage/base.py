@@ -6,9 +6,11 @@ passes the caller's subtree, internal jobs pass ``None`` (all agencies).
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -90,6 +92,27 @@ def check_alert_field(field_name: str) -> str:
     raise ValueError(f"alerts cannot be counted by {field_name!r}")
 
 
+#: What ``sum_alerts_by`` can also group by: the rule's title, and each of an alert's tags.
+ALERT_SUM_FIELDS = (*ALERT_FIELDS, "rule_title", "tags")
+
+
+def check_alert_sum_fields(fields: Sequence[str]) -> tuple[str, ...]:
+    for name in fields:
+        if name not in ALERT_SUM_FIELDS:
+            check_alert_field(name)
+    return tuple(fields)
+
+
+def alert_values(alert: Alert, field_name: str) -> list[str | None]:
+    """The values ``sum_alerts_by`` groups ``alert`` under for one field (None: the alert has none)."""
+    if field_name == "tags":
+        return list(dict.fromkeys(alert.tags)) or [None]
+    if field_name.startswith("entities."):
+        return [alert.entities.get(field_name.removeprefix("entities."))]
+    value = getattr(alert, field_name)
+    return [None if value is None else str(value.value if isinstance(value, Severity) else value)]
+
+
 @dataclass(frozen=True)
 class IncidentCursor:
     """A position in an incident listing: the sort value (epoch ms, a rank, a count, or the agency or id for
@@ -133,6 +156,8 @@ class IncidentQuery:
     after: IncidentCursor | None = None
     #: Free text: every word (folded, see ``incident_text``) must begin a word of the incident.
     text: str | None = None
+    #: The caller only reads what it gets (a list page): a store may hand out incidents it keeps and shares.
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +187,25 @@ class WindowFeatures:
     @property
     def error_rate(self) -> float:
         return self.errors / self.requests if self.requests else 0.0
+
+
+class UnitOfWork:
+    """The writes made inside ``Store.unit_of_work()``.
+
+    Where every write is sent when made (SQLite, and this default), a lost race raises ``VersionConflict`` at
+    once and nothing is listed here. Where the writes are sent together when the unit ends (Elasticsearch: a
+    bulk), incident writes return a provisional version; after the unit, ``final`` gives each incident as
+    written (its real version), and an incident whose conditional write lost to a change made meanwhile is in
+    ``conflicts``: that write and its audit entries were not stored, and the caller redoes the change from a
+    fresh read (which sees the winning change).
+    """
+
+    def __init__(self) -> None:
+        self.conflicts: set[str] = set()
+        self.written: dict[str, Incident] = {}
+
+    def final(self, incident: Incident) -> Incident:
+        return self.written.get(incident.id, incident)
 
 
 class Store(ABC):
@@ -220,6 +264,22 @@ class Store(ABC):
     def count_alerts_by(self, query: AlertQuery, field_name: str, size: int = 10) -> dict[str, int]:
         """The ``size`` most frequent values of ``field_name`` (``ALERT_FIELDS``, or ``entities.`` and one of
         ``ALERT_ENTITY_FIELDS``) among matching alerts, most frequent first, ties by value."""
+
+    def sum_alerts_by(self, query: AlertQuery, fields: Sequence[str]) -> dict[tuple[str | None, ...], int]:
+        """Σ ``count`` of the matching alerts (``limit`` and ``after`` ignored) per combination of values of
+        ``fields`` (``ALERT_SUM_FIELDS`` or ``entities.`` and an entity); a missing value is None, and an alert
+        with several tags counts under each. This default reads the alerts; the stores aggregate instead."""
+        fields = check_alert_sum_fields(fields)
+        sums: dict[tuple[str | None, ...], int] = {}
+        page = replace(query, limit=1000, after=None)
+        while True:
+            alerts = self.search_alerts(page)
+            for alert in alerts:
+                for key in itertools.product(*(alert_values(alert, name) for name in fields)):
+                    sums[key] = sums.get(key, 0) + alert.count
+            if len(alerts) < page.limit:
+                return sums
+            page = replace(page, after=AlertCursor.of(alerts[-1]))
 
     @abstractmethod
     def count_alerts_over_time_by_severity(self, query: AlertQuery, interval_seconds: int) -> list[SeverityBucket]:
@@ -318,9 +378,27 @@ class Store(ABC):
     def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
         """State entries whose key starts with ``prefix`` (e.g. every source's status), by key."""
 
+    # batching ---------------------------------------------------------------------------------
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """Incident writes, audit entries and state written inside may be held and sent together when the
+        unit ends (see ``UnitOfWork``); reads by the same thread see them. Units nest: an inner one sends its
+        incident writes when it ends and hands the rest to the outer one."""
+        yield UnitOfWork()
+
     # housekeeping -----------------------------------------------------------------------------
+    def delete_expired(self, before: datetime) -> int:
+        """Delete events (by ``@timestamp``) and dead letters (by ``received``) older than ``before``; alerts,
+        incidents and the audit trail are kept. Returns how many were deleted."""
+        raise NotImplementedError
+
     def refresh(self) -> None:
         """Make everything written so far visible to searches (a no-op where that is immediate)."""
+
+    def catch_up_indexes(self) -> int:
+        """Index what was written without its search index (SQLite's free-text index, kept off the write path;
+        a search catches up by itself, this does it ahead of searches). Returns how many rows were indexed."""
+        return 0
 
     def close(self) -> None:
         """Release connections."""

@@ -58,9 +58,12 @@ def elasticsearch_store(es_url: str) -> Iterator[Store]:
     store = ElasticsearchStore(client, index_prefix=prefix)
     yield store
     if REAL_ES_URL:
+        # Event data streams first: their backing indices cannot be deleted one by one.
+        client.options(ignore_status=404).indices.delete_data_stream(name=f"{prefix}-*")
         client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
         for name in client.indices.get_index_template(name=f"{prefix}-*").get("index_templates", []):
             client.indices.delete_index_template(name=name["name"])
+        client.options(ignore_status=404).cluster.delete_component_template(name=f"{prefix}-*")
     store.close()
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.bodies import NOT_NULL, SOC_ONLY, IncidentCreate, IncidentPatch
 from canhgac.api.cursor import decode, encode, link_next
-from canhgac.api.deps import ServiceDep, StoreDep
+from canhgac.api.deps import ServiceDep, StoreDep, read_store
 from canhgac.api.etag import expected_version, set_etag
-from canhgac.api.incident_views import IncidentDetail, IncidentOut, IncidentView, PresenterDep
+from canhgac.api.incident_views import IncidentDetail, IncidentOut, IncidentView, Presenter, PresenterDep
 from canhgac.api.params import ObjectId, RequestedScope
 from canhgac.api.problems import InvalidParameter, problem_responses
 from canhgac.api.rule_catalog import rule_catalog
@@ -49,7 +49,7 @@ CurrentIncident = Annotated[Incident, Depends(get_current_incident)]
             responses={200: {"headers": TOTAL_COUNT}, **problem_responses(404)},
             summary="Incidents in the caller's scope; the next page is in the Link header (rel=next), the number "
                     "of matches in X-Total-Count")
-def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, presenter: PresenterDep,
+async def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, presenter: PresenterDep,
                    q: Annotated[str | None, Query(max_length=200, description=(
                        "Free text: every word must begin a word of the incident's number, title, addresses or "
                        "users, rule titles, assignee or system (case and Vietnamese diacritics ignored)"))] = None,
@@ -82,12 +82,16 @@ def list_incidents(request: Request, scope: RequestedScope, store: StoreDep, pre
                           severities=frozenset(severity) if severity else None,
                           systems=frozenset(system) if system else None, rule_id=rule_id, assignee=assignee,
                           start=since, end=until, sort=field, descending=sort.startswith("-"),  # type: ignore[arg-type]
-                          after=after, limit=limit, text=text)
+                          after=after, limit=limit, text=text, read_only=True)
+    return await read_store(store, _list_page, request, store, presenter, query, sort)
+
+
+def _list_page(request: Request, store: Store, presenter: Presenter, query: IncidentQuery, sort: str) -> Response:
     found = store.search_incidents(query)
     response = Response(presenter.summaries_json(found), media_type="application/json")
     response.headers["X-Total-Count"] = str(store.count_incidents(query))
-    if len(found) == limit:
-        last = IncidentCursor.of(found[-1], field)  # type: ignore[arg-type]
+    if len(found) == query.limit:
+        last = IncidentCursor.of(found[-1], query.sort)
         link_next(request, response, encode({"k": "incidents", "s": sort, "v": last.value, "i": last.incident_id}))
     return response
 

@@ -110,6 +110,7 @@ def _print_summary(s: dict, language: str) -> None:  # type: ignore[type-arg]
 def _progress_bar(total: int):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a big file is decoded in a forked process (decision 0037)
     return tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False,
                 desc=pick("Đang nhập", "Ingesting"))
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import logging
+import multiprocessing
+import multiprocessing.process
 import os
+import signal
 import socket
 import sys
 import threading
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from canhgac.runtime import Runtime
 
 log = logging.getLogger(__name__)
+MAX_WORKERS = 32
 #: A job run beside the server until ``stop`` is set (the demo's simulator and scenario).
 BackgroundJob = Callable[["Runtime", threading.Event], None]
 
@@ -39,6 +44,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     serve_cmd.add_argument("--demo", action="store_true", help=pick(
         "cho phép cấu hình ví dụ và các khóa API thử nghiệm công khai của nó (chỉ để chạy thử)",
         "allow the example configuration and its public demo API keys (trying it out only)"))
+    serve_cmd.add_argument("--workers", type=int, default=1, help=pick(
+        "số tiến trình trả lời API (mặc định 1); thu thập, phát hiện theo lịch chỉ chạy ở tiến trình đầu",
+        "processes answering the API (default 1); collection and scheduled detection run in the first one only"))
     serve_cmd.set_defaults(handler=run_serve)
     text = pick("chạy thử: lưu lượng cổng dịch vụ công mô phỏng kèm tấn công, qua toàn bộ quy trình thật, dữ liệu "
                 "trong thư mục riêng", "simulated portal traffic with attacks through the real pipeline, its data "
@@ -69,7 +77,10 @@ def run_serve(args: argparse.Namespace) -> int:
         if public:
             return _refuse(message("serve.demo_keys", language, file=path, keys=", ".join(public)), language)
     banner = [message("serve.demo_mode", language)] if args.demo else None
-    return serve(settings, args.host, args.port, duration=args.duration, banner=banner)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        return _refuse(pick(f"--workers phải từ 1 đến {MAX_WORKERS}", f"--workers must be 1 to {MAX_WORKERS}",
+                            language), language)
+    return serve(settings, args.host, args.port, duration=args.duration, banner=banner, workers=args.workers)
 
 
 def demo_key_names(settings: Settings) -> list[str]:
@@ -87,7 +98,9 @@ def _refuse(reason: str, language: str | None = None) -> int:
 def listening_socket(host: str, port: int) -> socket.socket:
     """The server's socket, bound here so that a port in use is a sentence, not uvicorn's exit."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP said outright: asyncio sets TCP_NODELAY only on sockets that name it, and without it every
+    # answer on a kept-alive connection waited 40 ms for a delayed ACK (docs/decisions/0038).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if os.name != "nt":  # on Windows SO_REUSEADDR would let two servers share the port
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -110,7 +123,9 @@ def _cannot_listen(exc: OSError, host: str, port: int, language: str) -> int:
 
 def serve(settings: Settings, host: str, port: int, *, duration: float | None = None,
           extra_targets: Callable[[Runtime], list] | None = None,  # type: ignore[type-arg]
-          background: list[BackgroundJob] | None = None, banner: list[str] | None = None) -> int:
+          background: list[BackgroundJob] | None = None, banner: list[str] | None = None, workers: int = 1) -> int:
+    """``workers`` > 1: as many processes answer the API on the same socket; this one also collects, detects on
+    schedule and runs the background jobs, and the others relay log pushes to it (docs/decisions/0038)."""
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -146,6 +161,12 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     app = create_app(settings, runtime.store, directory=runtime.directory)
     app.state.collection = collection  # the push endpoints (api/routes/ingest.py) deliver through it
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    sockets = [sock]
+    helpers: list[multiprocessing.process.BaseProcess] = []
+    if workers > 1:
+        relay = listening_socket("127.0.0.1", 0)  # where the other workers send log pushes
+        sockets.append(relay)
+        helpers = start_api_workers(settings, sock, workers - 1, relay.getsockname()[1])
     if duration is not None:
         threading.Timer(duration, lambda: setattr(server, "should_exit", True)).start()
     for thread in background_threads:
@@ -156,18 +177,74 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     for line in loaded_summary(runtime, language) + (banner or []):
         print(printable(line), flush=True)
     try:
-        server.run(sockets=[sock])  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or when duration is over
+        stop_on_sigterm()
+        gc.freeze()  # what start-up built lives as long as the process: full collections need not walk it
+        server.run(sockets=sockets)  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or when duration is over
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the signal after its own clean shutdown; ours follows below
     finally:
+        stop_api_workers(helpers)
         stop.set()
         scheduler.shutdown(wait=True)  # a running job still holds the store
         for thread in threads:
             thread.join(timeout=10)
         runtime.close()
-        sock.close()
+        for listening in sockets:
+            listening.close()
         print(message("stopped", language), flush=True)
     return 0
+
+
+def stop_on_sigterm() -> None:
+    """After its clean shutdown uvicorn raises the signal again; with this handler SIGTERM then ends like Ctrl-C,
+    so the ``finally`` blocks run (workers stopped, store closed) instead of the process dying on the spot."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def start_api_workers(settings: Settings, sock: socket.socket, count: int,
+                      relay_port: int) -> list[multiprocessing.process.BaseProcess]:
+    """``count`` processes serving the API on ``sock`` (spawned: nothing of this process's threads comes along)."""
+    context = multiprocessing.get_context("spawn")
+    helpers = [context.Process(target=api_worker, args=(settings, sock, relay_port), name=f"canhgac-api-{n + 2}",
+                               daemon=True) for n in range(count)]
+    for helper in helpers:
+        helper.start()
+    return helpers
+
+
+def stop_api_workers(helpers: list[multiprocessing.process.BaseProcess]) -> None:
+    for helper in helpers:
+        if helper.is_alive():
+            helper.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+    for helper in helpers:
+        helper.join(timeout=15)
+        if helper.is_alive():
+            helper.kill()
+            helper.join(timeout=5)
+
+
+def api_worker(settings: Settings, sock: socket.socket, relay_port: int) -> None:
+    """One API-only worker: its own store connection and caches; no collectors, schedules or retention runs."""
+    import uvicorn
+
+    from canhgac.api.app import create_app
+    from canhgac.storage import open_store
+
+    store = open_store(settings.model_copy(update={"store": settings.store.model_copy(
+        update={"retention_days": None})}))  # the first process applies retention, once
+    app = create_app(settings, store, ingest_relay_port=relay_port)
+    try:
+        stop_on_sigterm()
+        gc.freeze()
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
 
 
 def loaded_summary(runtime: Runtime, language: str) -> list[str]:

@@ -3,6 +3,7 @@ searches; every aggregation runs at ``size: 0``, so no document is read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,3 +53,24 @@ def bucket_key(bucket: dict[str, Any]) -> str:
     if isinstance(key, float) and key.is_integer():
         key = int(key)
     return str(key)
+
+
+def alert_sums(search: Callable[[dict[str, Any]], Any], fields: Sequence[str], *,
+               page_size: int = 1000) -> dict[tuple[str | None, ...], int]:
+    """``sum_alerts_by``: a composite aggregation over ``fields`` (missing values in their own bucket) with the
+    sum of ``count``, paged with ``after_key``; ``search(aggs)`` runs one ``size: 0`` search."""
+    names = [f"k{n}" for n in range(len(fields))]
+    sources = [{name: {"terms": {"field": field_name, "missing_bucket": True}}}
+               for name, field_name in zip(names, fields, strict=True)]
+    composite: dict[str, Any] = {"size": page_size, "sources": sources}
+    sums: dict[tuple[str | None, ...], int] = {}
+    while True:
+        response = search({"by": {"composite": composite,
+                                  "aggs": {"total": {"sum": {"field": "count", "missing": 1}}}}})
+        by = response.get("aggregations", {}).get("by", {})
+        for bucket in by.get("buckets", []):
+            key = tuple(None if bucket["key"][name] is None else str(bucket["key"][name]) for name in names)
+            sums[key] = sums.get(key, 0) + int(bucket["total"]["value"])
+        if len(by.get("buckets", [])) < composite["size"] or "after_key" not in by:  # a short page is the last
+            return sums
+        composite["after"] = by["after_key"]

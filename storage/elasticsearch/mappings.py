@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from canhgac.core.model import Event
 
 STRINGS_AS_KEYWORDS = [{"strings": {"match_mapping_type": "string",
                                     "mapping": {"type": "keyword", "ignore_above": 8191}}}]
@@ -36,6 +39,19 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "user_agent.original": {"type": "keyword", "ignore_above": 8191},
 }
 
+#: Fields the saved dashboards group by, mapped explicitly (dynamic mapping would make them keywords too, but
+#: a dashboard must not depend on a document having arrived first). Kept apart from ``EVENT_FIELDS``, whose
+#: types also decide how the API types a filter value.
+EVENT_KEYWORDS: dict[str, dict[str, Any]] = {
+    name: {"type": "keyword", "ignore_above": 8191}
+    for name in ("event.dataset", "event.module", "event.action", "event.outcome", "event.category", "user.name",
+                 "url.path", "http.request.method", "source.geo.country_iso_code")}
+ALERT_KEYWORDS: dict[str, dict[str, Any]] = {
+    name: {"type": "keyword"} for name in ("id", "rule_id", "rule_title", "severity", "agency", "system", "tags",
+                                           "entities.source.ip", "entities.user.name", "entities.client.ip")}
+INCIDENT_KEYWORDS: dict[str, dict[str, Any]] = {
+    name: {"type": "keyword"} for name in ("id", "state", "severity", "agency", "system", "rule_id", "assignee")}
+
 
 def nest(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``{"source.ip": m}`` → ``{"source": {"properties": {"ip": m}}}``: the form every server accepts."""
@@ -53,13 +69,34 @@ def _mappings(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"dynamic_templates": STRINGS_AS_KEYWORDS, "properties": nest(fields)}
 
 
-def templates(prefix: str) -> dict[str, dict[str, Any]]:
-    """Template name → body, for every index family the store writes."""
+#: Index families written in place (updated, not append-only): plain indices, one each.
+IN_PLACE_FAMILIES = ("alerts", "incidents", "records", "audit", "deadletters", "state")
+_NAME_UNSAFE = re.compile(r"[^a-z0-9_.]+")
+
+
+def events_pattern(prefix: str) -> str:
+    """Every event stream (and the monthly indices of decision 0002 written before them)."""
+    return f"{prefix}-events-*"
+
+
+def event_target(prefix: str, event: Event) -> str:
+    """The data stream (or, on a server without data streams, the index) that holds ``event``.
+
+    One per dataset and month (``canhgac-events-nginx.access-2026.05``): the month is a function of the line,
+    so a repeated line meets its first copy and is refused as a duplicate (``op_type: create``)."""
+    stamp = event["@timestamp"]
+    dataset = _NAME_UNSAFE.sub("_", str(event.get("event.dataset") or "generic").lower()).strip("_.")
+    return f"{prefix}-events-{dataset or 'generic'}-{stamp[0:4]}.{stamp[5:7]}"
+
+
+def family_mappings() -> dict[str, dict[str, Any]]:
+    """Index family → mappings (the component template of that family)."""
     dates = {"first_seen": {"type": "date"}, "last_seen": {"type": "date"}, "created": {"type": "date"}}
-    families: dict[str, dict[str, Any]] = {
-        "events": _mappings(EVENT_FIELDS),
-        "alerts": _mappings({**dates, "count": {"type": "long"}, "details": UNINDEXED}),
-        "incidents": _mappings({**dates, "updated": {"type": "date"}, "alert_count": {"type": "long"},
+    return {
+        "events": _mappings({**EVENT_FIELDS, **EVENT_KEYWORDS}),
+        "alerts": _mappings({**dates, **ALERT_KEYWORDS, "count": {"type": "long"}, "details": UNINDEXED}),
+        "incidents": _mappings({**dates, **INCIDENT_KEYWORDS, "updated": {"type": "date"},
+                                "alert_count": {"type": "long"},
                                 "detected_at": {"type": "date"}, "severity_rank": {"type": "long"},
                                 "state_rank": {"type": "long"}, "search_words": {"type": "keyword"},
                                 "rules": {"properties": {**dates, "count": {"type": "long"},
@@ -73,11 +110,15 @@ def templates(prefix: str) -> dict[str, dict[str, Any]]:
                                   "raw": {"type": "keyword", "index": False, "doc_values": False}}),
         "state": _mappings({"value": UNINDEXED, "number": {"type": "long"}}),
     }
+
+
+def templates(prefix: str) -> dict[str, dict[str, Any]]:
+    """Template name → self-contained body (no component templates), for every index family."""
     return {
         f"{prefix}-{family}": {
             "index_patterns": [f"{prefix}-{family}", f"{prefix}-{family}-*"],
             "template": {"mappings": mappings},
             "priority": 200,
         }
-        for family, mappings in families.items()
+        for family, mappings in family_mappings().items()
     }

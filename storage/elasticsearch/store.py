@@ -8,17 +8,23 @@ Agency scoping is a ``terms`` filter on the expanded subtree.
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from canhgac.core.config import ElasticsearchSettings
-from canhgac.core.errors import NotFound, StoreUnavailable, VersionConflict
-from canhgac.core.model import Alert, AuditEntry, DeadLetter, Event, Incident, parse_utc
+from canhgac.core.errors import StoreUnavailable, VersionConflict
+from canhgac.core.model import (
+    Alert,
+    AuditEntry,
+    DeadLetter,
+    Event,
+    Incident,
+    parse_utc,
+)
 from canhgac.storage.base import (
     AlertQuery,
     EventQuery,
@@ -29,27 +35,34 @@ from canhgac.storage.base import (
     TimeBucket,
     WindowFeatures,
     check_alert_field,
+    check_alert_sum_fields,
 )
 from canhgac.storage.elasticsearch.aggregations import (
     alert_filters,
+    alert_sums,
     bucket_key,
     severity_buckets,
     severity_histogram,
     top_values,
 )
 from canhgac.storage.elasticsearch.aggregations import scope as _scope
+from canhgac.storage.elasticsearch.bulk import Action, Backoff, with_backoff
 from canhgac.storage.elasticsearch.incident_dsl import (
-    incident_doc,
     incident_filters,
     incident_from_hit,
     incident_sort,
     time_range,
 )
-from canhgac.storage.elasticsearch.mappings import templates
+from canhgac.storage.elasticsearch.local_view import IncidentView, SequenceBlocks, served_locally
+from canhgac.storage.elasticsearch.mappings import event_target, events_pattern
+from canhgac.storage.elasticsearch.setup import Cluster, delete_expired, install
+from canhgac.storage.elasticsearch.work import incident_of_audit
+from canhgac.storage.elasticsearch.writes import VIEW_CLOSED_DAYS, WritePath, refused_letter
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
-BULK_CHUNK = 2000
+#: How long a listing of suppressions is reused before it is read again (this store's own writes: at once).
+RECORDS_TTL_SECONDS = 30.0
 
 
 def client_from_settings(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -79,68 +92,46 @@ class _Clock:
             return self._last
 
 
-class ElasticsearchStore(Store):
+class ElasticsearchStore(WritePath, Store):
     kind = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, *, index_prefix: str = "canhgac") -> None:
-        self.client = client
+    def __init__(self, client: Elasticsearch, *, index_prefix: str = "canhgac",
+                 retention_days: int | None = None) -> None:
+        # Back-pressure is ours (exponential, jittered waits); the client's immediate retries would only add load.
+        self.client = client.options(max_retries=0, retry_on_timeout=False)
         self.prefix = index_prefix
+        self.backoff = Backoff()
         self._clock = _Clock()
-        self._guard(self._install_templates)
+        self._view = IncidentView(self._load_view, closed_days=VIEW_CLOSED_DAYS)
+        self._sequences = SequenceBlocks(self._reserve_sequence)
+        self._units = threading.local()
+        self._records_cache: dict[tuple[str, frozenset[str] | None, int], tuple[float, list[dict[str, Any]]]] = {}
+        self.cluster: Cluster = self._guard(install, client, index_prefix, retention_days=retention_days)
 
     def _index(self, family: str) -> str:
         return f"{self.prefix}-{family}"
 
     @property
     def _events_pattern(self) -> str:
-        return f"{self.prefix}-events-*"
-
-    def _install_templates(self) -> None:
-        for name, body in templates(self.prefix).items():
-            self.client.indices.put_index_template(name=name, **body)
-        for family in ("alerts", "incidents", "audit", "deadletters", "state", "records"):
-            if not self.client.indices.exists(index=self._index(family)):
-                try:
-                    self.client.indices.create(index=self._index(family))
-                except Exception as exc:  # created meanwhile by another process
-                    if "resource_already_exists" not in str(exc):
-                        raise
+        return events_pattern(self.prefix)
 
     def _guard(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """``call``, waiting out a busy or unreachable cluster (``bulk.with_backoff``)."""
         try:
-            return call(*args, **kwargs)
+            return with_backoff(lambda: call(*args, **kwargs), self.backoff)
         except EsConnectionError as exc:
             raise StoreUnavailable(f"Elasticsearch unreachable: {exc}") from exc
 
-    def _bulk_create(self, index_of: Any, docs: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
-        """Create documents that do not exist yet; return the ids that were created."""
-        created: list[str] = []
-        iterator = iter(docs)
-        while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
-            operations: list[dict[str, Any]] = []
-            for doc_id, doc in chunk:
-                operations.append({"create": {"_index": index_of(doc), "_id": doc_id}})
-                operations.append(doc)
-            response = self._guard(self.client.bulk, operations=operations)
-            failures = []
-            for item in response["items"]:
-                result = item["create"]
-                status = result.get("status", 500)
-                if status in (200, 201):
-                    created.append(result["_id"])
-                elif status != 409:
-                    failures.append(result.get("error"))
-            if failures:
-                raise StoreUnavailable(f"bulk write refused {len(failures)} documents: {failures[0]}")
-        return created
-
     # events -----------------------------------------------------------------------------------
     def _event_index(self, event: Event) -> str:
-        stamp = event["@timestamp"]
-        return f"{self.prefix}-events-{stamp[0:4]}.{stamp[5:7]}"
+        return event_target(self.prefix, event)
 
     def put_events(self, events: Sequence[Event]) -> int:
-        return len(self._bulk_create(self._event_index, ((e["event.id"], e) for e in events)))
+        refused: list[tuple[dict[str, Any], str]] = []
+        created = self._bulk_create(self._event_index, ((e["event.id"], e) for e in events), refused)
+        if refused:
+            self.put_dead_letters([refused_letter(event, reason) for event, reason in refused])
+        return len(created)
 
     def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None:
         hits = self._search(self._events_pattern, _bool([{"ids": {"values": [event_id]}},
@@ -235,7 +226,11 @@ class ElasticsearchStore(Store):
     # alerts -----------------------------------------------------------------------------------
     def put_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
         index = self._index("alerts")
-        created = set(self._bulk_create(lambda _: index, ((a.id, a.to_doc()) for a in alerts)))
+        refused: list[tuple[dict[str, Any], str]] = []
+        created = set(self._bulk_create(lambda _: index, ((a.id, a.to_doc()) for a in alerts), refused,
+                                        exact_new=True))
+        if refused:
+            self.put_dead_letters([refused_letter(alert, reason, kind="alert") for alert, reason in refused])
         return [a for a in alerts if a.id in created]
 
     def search_alerts(self, query: AlertQuery) -> list[Alert]:
@@ -248,6 +243,13 @@ class ElasticsearchStore(Store):
         aggs = top_values(check_alert_field(field_name), size)
         buckets = self._aggregate(self._index("alerts"), _bool(alert_filters(query)), aggs)
         return {bucket_key(b): b["doc_count"] for b in buckets}
+
+    def sum_alerts_by(self, query: AlertQuery, fields: Sequence[str]) -> dict[tuple[str | None, ...], int]:
+        def search(aggs: dict[str, Any]) -> Any:
+            return self._guard(self.client.search, index=self._index("alerts"), size=0, aggs=aggs,
+                               query=_bool(alert_filters(query)), ignore_unavailable=True, allow_no_indices=True)
+
+        return alert_sums(search, check_alert_sum_fields(fields))
 
     def count_alerts_over_time_by_severity(self, query: AlertQuery, interval_seconds: int) -> list[SeverityBucket]:
         aggs = severity_histogram("last_seen", interval_seconds)
@@ -264,40 +266,21 @@ class ElasticsearchStore(Store):
         return found
 
     # incidents --------------------------------------------------------------------------------
-    def create_incident(self, incident: Incident) -> Incident:
-        try:
-            response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
-                                   document=incident_doc(incident), op_type="create", refresh=True)
-        except ConflictError:
-            raise VersionConflict(incident.id, "new", "exists") from None
-        return incident.model_copy(update={"version": _version(response)})
-
     def get_incident(self, incident_id: str, *, agencies: frozenset[str] | None = None) -> Incident | None:
-        try:
-            response = self._guard(self.client.get, index=self._index("incidents"), id=incident_id)
-        except NotFoundError:
+        unit = self._unit()
+        held = unit.incidents.get(incident_id) if unit is not None else None
+        if held is not None:
+            found: Incident | None = held.incident
+        else:
+            response = self._get_raw("incidents", incident_id)
+            found = None if response is None else incident_from_hit(response, _version(response))
+        if found is None or (agencies is not None and found.agency not in agencies):
             return None
-        if agencies is not None and response["_source"].get("agency") not in agencies:
-            return None
-        return incident_from_hit(response, _version(response))
-
-    def update_incident(self, incident: Incident, *, expected_version: str) -> Incident:
-        try:
-            seq_no, primary_term = (int(part) for part in expected_version.split(":"))
-        except ValueError:
-            raise VersionConflict(incident.id, expected_version, None) from None
-        try:
-            response = self._guard(self.client.index, index=self._index("incidents"), id=incident.id,
-                                   document=incident_doc(incident), if_seq_no=seq_no,
-                                   if_primary_term=primary_term, refresh=True)
-        except ConflictError:
-            current = self.get_incident(incident.id)
-            if current is None:
-                raise NotFound(f"incident {incident.id} does not exist") from None
-            raise VersionConflict(incident.id, expected_version, current.version) from None
-        return incident.model_copy(update={"version": _version(response)})
+        return found
 
     def search_incidents(self, query: IncidentQuery) -> list[Incident]:
+        if served_locally(query):  # the grouping lookup, right after this process's own writes
+            return self._view.search(query)
         after = None if query.after is None else [query.after.value, query.after.incident_id]
         hits = self._search(self._index("incidents"), self._incident_query(query), size=query.limit,
                             sort=incident_sort(query), search_after=after)
@@ -315,35 +298,19 @@ class ElasticsearchStore(Store):
         buckets = self._aggregate(self._index("incidents"), self._incident_query(query), top_values(field_name, size))
         return {bucket_key(b): b["doc_count"] for b in buckets}
 
-    def next_sequence(self, name: str) -> int:
-        index, doc_id = self._index("state"), f"sequence:{name}"
-        while True:
-            try:
-                current = self._guard(self.client.get, index=index, id=doc_id)
-            except NotFoundError:
-                try:
-                    self._guard(self.client.index, index=index, id=doc_id, document={"number": 1},
-                                op_type="create", refresh=True)
-                    return 1
-                except ConflictError:
-                    continue
-            number = int(current["_source"]["number"]) + 1
-            try:
-                self._guard(self.client.index, index=index, id=doc_id, document={"number": number},
-                            if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
-                            refresh=True)
-                return number
-            except ConflictError:
-                continue
-
     # audit trail ------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
         doc = {**entry.to_doc(), "seq": self._clock.next()}
+        unit = self._unit()
+        if unit is not None:
+            unit.audits.append((incident_of_audit(doc), Action("create", self._index("audit"), entry.id, doc)))
+            return
         try:
-            self._guard(self.client.index, index=self._index("audit"), id=entry.id, document=doc,
-                        op_type="create", refresh=True)
+            self._guard(self.client.index, index=self._index("audit"), id=entry.id, document=doc, op_type="create")
         except ConflictError:
-            raise VersionConflict(entry.id, "new", "exists") from None
+            stored = self._get_raw("audit", entry.id)  # a retry of our own write that got through?
+            if stored is None or stored["_source"] != doc:
+                raise VersionConflict(entry.id, "new", "exists") from None
 
     def list_audit(self, *, object_type: str | None = None, object_id: str | None = None,
                    agencies: frozenset[str] | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -359,7 +326,14 @@ class ElasticsearchStore(Store):
     # records ----------------------------------------------------------------------------------
     def _put_record(self, kind: str, record_id: str, agency: str | None, doc: dict[str, Any]) -> None:
         self._guard(self.client.index, index=self._index("records"), id=f"{kind}:{record_id}",
-                    document={"kind": kind, "record_id": record_id, "agency": agency, "doc": doc}, refresh=True)
+                    document={"kind": kind, "record_id": record_id, "agency": agency, "doc": doc})
+        # Searches see the write only after the next refresh: until then, list from the cache kept in step.
+        for key, (at, docs) in list(self._records_cache.items()):
+            if key[0] == kind:
+                kept = [d for d in docs if _record_id(kind, d) != record_id]
+                if key[1] is None or agency in key[1]:
+                    kept.append(doc)
+                self._records_cache[key] = (at, sorted(kept, key=lambda d: _record_id(kind, d))[:key[2]])
 
     def _get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         try:
@@ -369,12 +343,22 @@ class ElasticsearchStore(Store):
         return response["_source"]["doc"]
 
     def _list_records(self, kind: str, *, agencies: frozenset[str] | None, limit: int) -> list[dict[str, Any]]:
+        key = (kind, agencies, limit)
+        cached = self._records_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < RECORDS_TTL_SECONDS:
+            return list(cached[1])
         hits = self._search(self._index("records"), _bool([{"term": {"kind": kind}}, *_scope("agency", agencies)]),
                             size=limit, sort=[{"record_id": "asc"}])
-        return [h["_source"]["doc"] for h in hits]
+        docs = [h["_source"]["doc"] for h in hits]
+        if kind == "suppression":  # read on every ingest batch
+            self._records_cache[key] = (time.monotonic(), docs)
+        return list(docs)
 
     # small state ------------------------------------------------------------------------------
     def get_state(self, key: str) -> dict[str, Any] | None:
+        for unit in reversed(getattr(self._units, "stack", [])):
+            if key in unit.states:
+                return unit.state_value(key)
         try:
             response = self._guard(self.client.get, index=self._index("state"), id=f"state:{key}")
         except NotFoundError:
@@ -382,14 +366,22 @@ class ElasticsearchStore(Store):
         return response["_source"]["value"]
 
     def put_state(self, key: str, value: dict[str, Any]) -> None:
-        self._guard(self.client.index, index=self._index("state"), id=f"state:{key}",
-                    document={"key": key, "value": value}, refresh=True)
+        doc = {"key": key, "value": value}
+        unit = self._unit()
+        if unit is not None:
+            unit.states[key] = Action("index", self._index("state"), f"state:{key}", doc)
+            return
+        self._guard(self.client.index, index=self._index("state"), id=f"state:{key}", document=doc)
 
     def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
         hits = self._search(self._index("state"), {"prefix": {"key": prefix}}, size=limit,
                             sort=[{"key": {"order": "asc", "unmapped_type": "keyword"}}])
         return {h["_source"]["key"]: h["_source"]["value"] for h in hits}
 
+    def delete_expired(self, before: datetime) -> int:
+        return int(self._guard(delete_expired, self.client, self.prefix, before))
+
+    # housekeeping -----------------------------------------------------------------------------
     def refresh(self) -> None:
         self._guard(self.client.indices.refresh, index=f"{self.prefix}-*", ignore_unavailable=True,
                     allow_no_indices=True)
@@ -400,6 +392,12 @@ class ElasticsearchStore(Store):
 
 def _bool(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def _record_id(kind: str, doc: dict[str, Any]) -> str:
+    return str(doc.get("sha256") if kind == "api_key" else doc.get("id"))
+
+
 
 
 def _epoch_ms(moment: datetime) -> int:

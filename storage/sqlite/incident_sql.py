@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -29,6 +32,7 @@ ADDED_COLUMNS = {
 INDEXES = """
 CREATE INDEX IF NOT EXISTS incidents_agency_seen ON incidents (agency, last_seen);
 CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents (assignee, last_seen);
+CREATE INDEX IF NOT EXISTS incidents_scope_seen ON incidents (agency, state, last_seen, id);
 CREATE TABLE IF NOT EXISTS records (
   kind TEXT NOT NULL, id TEXT NOT NULL, agency TEXT, doc TEXT NOT NULL, PRIMARY KEY (kind, id)
 );
@@ -103,6 +107,41 @@ def incident_from_row(doc: str, version: int) -> Incident:
     return incident
 
 
+class ParsedIncidents:
+    """Incidents parsed from their stored documents, per process, keyed by ``(id, version)`` and checked against
+    the document itself (hash and length), so no other file, or a number used again, can meet an old object.
+    Handed out shared: only for callers that say they only read (``IncidentQuery.read_only``)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int], tuple[int, int, Incident]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, incident_id: str, version: int, doc: str) -> Incident:
+        key, check = (incident_id, version), (hash(doc), len(doc))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[:2] == check:
+                self._items.move_to_end(key)
+                return found[2]
+        incident = incident_from_row(doc, version)
+        with self._lock:
+            self._items[key] = (*check, incident)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return incident
+
+
+PARSED = ParsedIncidents()
+
+
+def incidents_from_rows(rows: Iterable[tuple[str, int, str]], *, shared: bool) -> list[Incident]:
+    """Rows of ``page_query``; ``shared``: from ``PARSED`` (the caller will not change them)."""
+    if shared:
+        return [PARSED.get(incident_id, version, doc) for incident_id, version, doc in rows]
+    return [incident_from_row(doc, version) for _, version, doc in rows]
+
+
 def _ms(value: Any) -> int:
     return int(value.timestamp() * 1000)
 
@@ -166,3 +205,15 @@ def incident_where(query: IncidentQuery) -> tuple[list[str], list[Any]]:
 
 def incident_order(query: IncidentQuery) -> str:
     return f" ORDER BY {SORT_COLUMN[query.sort]} {'DESC' if query.descending else 'ASC'}, id"
+
+
+def page_query(query: IncidentQuery) -> tuple[str, list[Any]]:
+    """``(id, version, doc)`` of one list page. The page is chosen on the sort key, id and rowid alone and only its
+    rows' documents are read: sorting a thousand matches with their documents cost ten times more (0038)."""
+    clauses, params = incident_where(query)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    direction = "DESC" if query.descending else "ASC"
+    sql = (f"SELECT i.id, i.version, i.doc FROM (SELECT rowid AS r, {SORT_COLUMN[query.sort]} AS k, id AS t "
+           f"FROM incidents{where}{incident_order(query)} LIMIT ?) AS page JOIN incidents i ON i.rowid = page.r "
+           f"ORDER BY page.k {direction}, page.t")
+    return sql, [*params, query.limit]

@@ -80,3 +80,12 @@ def test_the_wheel_carries_its_data(installed: Path, tmp_path: Path) -> None:
     result = run(installed, python, "-c", script, cwd=tmp_path, home=tmp_path)
     count, page, example = result.stdout.split()
     assert int(count) >= 40 and page == "True" and example == "True", result.stderr
+
+
+def test_the_wheel_exports_the_saved_dashboards(installed: Path, tmp_path: Path) -> None:
+    canhgac = str(installed / "bin" / "canhgac")
+    for target in ("kibana", "opensearch"):
+        result = run(installed, canhgac, "dashboards", "export", "--target", target, cwd=tmp_path, home=tmp_path)
+        assert result.returncode == 0, result.stderr
+        kinds = {json.loads(line)["type"] for line in result.stdout.splitlines()}
+        assert kinds == {"index-pattern", "visualization", "dashboard"}

@@ -1,0 +1,334 @@
+"""Back-pressure and faults on the Elasticsearch write path, injected by a proxy in front of osmem-server:
+429 bursts, 503, bulks with some items refused, a connection cut after the bulk reached the server, and
+mapping errors. Whatever happens, every document ends stored exactly once and nothing is dropped.
+Also: a write held in a unit of work that loses a race is reported, on both stores."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from canhgac.core.config import ElasticsearchSettings, Settings, StoreSettings, load_settings
+from canhgac.core.directory import Directory
+from canhgac.core.errors import StoreUnavailable, VersionConflict
+from canhgac.core.model import OPEN_STATES, AuditEntry, IncidentState, utcnow
+from canhgac.incidents.service import IncidentService
+from canhgac.storage.base import AlertQuery, EventQuery, IncidentQuery, Store
+from canhgac.storage.elasticsearch import ElasticsearchStore
+from canhgac.storage.elasticsearch.bulk import Backoff
+from elasticsearch import Elasticsearch
+
+from canhgac.simulator import Portal, TrafficSimulator
+from tests.incidents.test_grouping import T0, Clock, alert
+from tests.storage.es_proxy import EsProxy, Fault, Seen
+from tests.storage.test_contract import make_alert, make_event, make_incident
+
+FAST = {"base": 0.001, "cap": 0.01}
+
+
+class Plan:
+    """Faults for the first requests that match, then none."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Callable[[Seen], bool], Fault, int]] = []
+        self.forwarded_bulks: list[int] = []  # actions per bulk that reached the proxy
+
+    def add(self, when: Callable[[Seen], bool], fault: Fault, times: int = 1) -> None:
+        self.rules.append((when, fault, times))
+
+    def __call__(self, seen: Seen) -> Fault | None:
+        if seen.is_bulk:
+            self.forwarded_bulks.append(seen.bulk_actions)
+        for n, (when, fault, times) in enumerate(self.rules):
+            if times > 0 and when(seen):
+                self.rules[n] = (when, fault, times - 1)
+                return fault
+        return None
+
+
+def bulk(seen: Seen) -> bool:
+    return seen.is_bulk
+
+
+@pytest.fixture
+def plan() -> Plan:
+    return Plan()
+
+
+@pytest.fixture
+def proxy(osmem_clone, plan: Plan) -> Iterator[EsProxy]:  # type: ignore[no-untyped-def]
+    running = EsProxy(osmem_clone.url, plan).start()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def faulty(proxy: EsProxy) -> Iterator[ElasticsearchStore]:
+    store = ElasticsearchStore(Elasticsearch(proxy.url, server_mode="serverless"))
+    store.backoff = Backoff(**FAST)
+    yield store
+    store.close()
+
+
+def test_429_bursts_slow_the_writes_and_lose_nothing(faulty: ElasticsearchStore, plan: Plan) -> None:
+    plan.add(bulk, Fault(status=429), times=3)
+    events = [make_event(n) for n in range(300)]
+    assert faulty.put_events(events) == 300
+    faulty.refresh()
+    assert faulty.count_events(EventQuery()) == 300
+    assert faulty.backoff.waits == 3
+
+
+def test_503_on_single_writes_is_waited_out(faulty: ElasticsearchStore, plan: Plan) -> None:
+    plan.add(lambda s: s.method == "PUT" and "/_doc/" in s.path, Fault(status=503), times=2)
+    created = faulty.create_incident(make_incident("BDH-2026-000001"))
+    assert faulty.get_incident(created.id) == created
+    assert faulty.backoff.waits == 2
+
+
+def test_only_the_refused_items_of_a_bulk_are_sent_again(faulty: ElasticsearchStore, plan: Plan) -> None:
+    plan.add(bulk, Fault(refuse_items=frozenset({0, 5, 7})))
+    assert faulty.put_events([make_event(n) for n in range(20)]) == 20
+    assert plan.forwarded_bulks == [20, 3]
+    faulty.refresh()
+    assert faulty.count_events(EventQuery()) == 20
+
+
+def test_a_cut_mid_bulk_stores_once_and_still_reports_what_was_new(faulty: ElasticsearchStore,
+                                                                  plan: Plan) -> None:
+    faulty.put_alerts([make_alert(0)])  # stored before: not new on the next write
+    plan.add(bulk, Fault(cut=True))
+    alerts = [make_alert(n) for n in range(12)]
+    fresh = faulty.put_alerts(alerts)
+    assert sorted(a.id for a in fresh) == sorted(a.id for a in alerts[1:])  # new ones reach the incidents
+    faulty.refresh()
+    assert len(faulty.search_alerts(AlertQuery(limit=100))) == 12
+
+
+def test_mapping_errors_go_to_dead_letters_with_the_reason(faulty: ElasticsearchStore, plan: Plan) -> None:
+    plan.add(bulk, Fault(refuse_items=frozenset({1}), item_status=400))
+    events = [make_event(n) for n in range(3)]
+    assert faulty.put_events(events) == 2
+    faulty.refresh()
+    letters = faulty.search_dead_letters()
+    assert [letter.raw for letter in letters] == [events[1]["event.original"]]
+    assert "document_parsing_exception" in letters[0].reason
+    assert plan.forwarded_bulks == [3, 1]  # not sent again; the second bulk is the dead letter
+
+
+def test_a_cluster_that_stays_busy_is_unavailable_and_the_caller_keeps_its_batch(
+        faulty: ElasticsearchStore, plan: Plan) -> None:
+    faulty.backoff = Backoff(give_up_after=0.05, **FAST)
+    plan.add(bulk, Fault(status=503), times=10_000)
+    with pytest.raises(StoreUnavailable):
+        faulty.put_events([make_event(1)])
+
+
+def test_a_cluster_that_drops_every_connection_is_unavailable_soon(faulty: ElasticsearchStore, plan: Plan) -> None:
+    plan.add(lambda s: True, Fault(cut=True), times=10_000)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        faulty.put_state("x", {"n": 1})
+    assert time.monotonic() - started < faulty.backoff.give_up_after / 2
+    assert faulty.backoff.waits == faulty.backoff.connection_attempts - 1
+
+
+def test_no_forced_refresh_on_writes(faulty: ElasticsearchStore, proxy: EsProxy) -> None:
+    proxy.reset()
+    created = faulty.create_incident(make_incident("BDH-2026-000001"))
+    faulty.update_incident(created.model_copy(update={"alert_count": 2}), expected_version=created.version or "")
+    faulty.append_audit(AuditEntry(id="a-1", at=utcnow(), actor="system", action="create", object_type="incident",
+                                   object_id=created.id, agency="binhdinh"))
+    faulty.put_state("x", {"n": 1})
+    faulty.put_events([make_event(1)])
+    assert [faulty.next_sequence("incident:BDH:2026") for _ in range(3)] == [1, 2, 3]
+    assert not [s for s in proxy.seen if s.forces_refresh]
+
+
+# the whole pipeline through faults --------------------------------------------------------------------------
+def _traffic(path: Path, lines: int) -> None:
+    simulator = TrafficSimulator([Portal("dvc-binhdinh", path)], path.with_name("auth.log"), seed=3)
+    start = utcnow() - timedelta(hours=1)
+    out: list[str] = []
+    n = 0
+    while len(out) < lines:
+        at = start + timedelta(milliseconds=n * 300)
+        n += 1
+        if n % 40 == 0:
+            out += [line for line in simulator.attack_lines(at)[1] if line.count('"') >= 6]
+        out.append(simulator.citizen_line(at))
+    path.write_text("".join(out[:lines]), encoding="utf-8")
+
+
+def _ingest(url: str, log: Path, home: Path, monkeypatch: pytest.MonkeyPatch, *more: Path,
+            between: Callable[[], None] = lambda: None) -> Store:
+    from canhgac.runtime import Runtime, ingest_files
+
+    monkeypatch.setenv("CANHGAC_HOME", str(home))
+    es = ElasticsearchSettings(url=url, server_mode="serverless")
+    settings = load_settings().model_copy(update={"store": StoreSettings(kind="elasticsearch", elasticsearch=es)})
+    runtime = Runtime.build(settings)
+    runtime.store.backoff = Backoff(**FAST)  # type: ignore[attr-defined]
+    for path in (log, *more):
+        between()
+        ingest_files(runtime, [path], "nginx", agency="binhdinh", system="dvc-binhdinh", batch_lines=300)
+    runtime.store.refresh()
+    return runtime.store
+
+
+def test_steady_ingest_reads_nothing_a_refresh_would_hide(proxy: EsProxy, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """osmem-server's searches see writes at once, a real cluster's only after its refresh interval: so the
+    ingest path, past its first lookup, must not search at all (realtime GETs and the process's view only),
+    and must never ask for a refresh but the run's closing one."""
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    _traffic(first, 1200)
+    log = first.read_text(encoding="utf-8").splitlines(keepends=True)
+    first.write_text("".join(log[:600]), encoding="utf-8")
+    second.write_text("".join(log[600:]), encoding="utf-8")
+    store = _ingest(proxy.url, first, tmp_path / "home", monkeypatch, second, between=proxy.reset)
+    requests = list(proxy.seen)
+    assert requests[-1].forces_refresh  # ``ingest_files`` ends with one (and ``_ingest`` with another)
+    while requests and requests[-1].forces_refresh:
+        requests.pop()
+    assert [r.path for r in requests if r.forces_refresh or r.path.endswith("/_search")] == []
+    assert store.search_incidents(IncidentQuery(limit=1000))  # the second file did open or grow incidents
+    assert sum(r.is_bulk for r in requests) >= 4
+
+
+def _summary(store: Store) -> dict[str, object]:
+    incidents = store.search_incidents(IncidentQuery(limit=1000))
+    return {"events": store.count_events(EventQuery()),
+            "alerts": sorted(a.id for a in store.search_alerts(AlertQuery(limit=10_000))),
+            "incidents": sorted((i.fingerprint, i.alert_count, len(i.alert_ids)) for i in incidents),
+            "audit": len(store.list_audit(limit=10_000))}
+
+
+def test_ingest_through_random_faults_stores_what_a_clean_run_stores(osmem_server, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "access.log"
+    _traffic(log, 1500)
+    with osmem_server.clone() as clean_clone:
+        clean = _summary(_ingest(clean_clone.url, log, tmp_path / "clean", monkeypatch))
+    rng = random.Random(11)
+
+    def chaos(seen: Seen) -> Fault | None:
+        roll = rng.random()
+        if seen.is_bulk:
+            if roll < 0.2:
+                return Fault(status=429)
+            if roll < 0.4:
+                return Fault(refuse_items=frozenset(rng.sample(range(seen.bulk_actions),
+                                                               max(1, seen.bulk_actions // 3))))
+            if roll < 0.5:
+                return Fault(cut=True)
+        elif seen.method == "PUT" and roll < 0.2:
+            return Fault(status=503)
+        return None
+
+    with osmem_server.clone() as faulty_clone:
+        proxy = EsProxy(faulty_clone.url, chaos).start()
+        try:
+            store = _ingest(proxy.url, log, tmp_path / "faulty", monkeypatch)
+            faulted = _summary(store)
+        finally:
+            proxy.close()
+    assert clean["events"] == 1500
+    assert len(clean["alerts"]) > 10 and clean["incidents"]  # type: ignore[arg-type]
+    assert faulted == clean
+
+
+# a lost race inside a unit of work, on both stores ----------------------------------------------------------
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    if request.param == "sqlite":
+        from canhgac.storage.sqlite import SqliteStore
+
+        pair: tuple[Store, Store] = (SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db"))
+    else:
+        url = request.getfixturevalue("osmem_clone").url
+        pair = (ElasticsearchStore(Elasticsearch(url, server_mode="serverless")),
+                ElasticsearchStore(Elasticsearch(url, server_mode="serverless")))
+    yield pair
+    for store in pair:
+        store.close()
+
+
+def test_a_write_that_loses_a_race_in_a_unit_is_reported_and_not_audited(two_stores: tuple[Store, Store]) -> None:
+    ingest, analyst = two_stores
+    created = ingest.create_incident(make_incident("BDH-2026-000001"))
+    lookup = IncidentQuery(fingerprint=created.fingerprint, states=frozenset(OPEN_STATES))
+    assert [i.id for i in ingest.search_incidents(lookup)] == [created.id]
+    analyst.update_incident(created.model_copy(update={"state": IncidentState.acknowledged}),
+                            expected_version=created.version or "")
+    raised = False
+    with ingest.unit_of_work() as work:
+        try:
+            ingest.update_incident(created.model_copy(update={"alert_count": 5}),
+                                   expected_version=created.version or "")
+            ingest.append_audit(AuditEntry(id="grow-1", at=utcnow(), actor="system", action="grow",
+                                           object_type="incident", object_id=created.id, agency="binhdinh"))
+        except VersionConflict:
+            raised = True  # where writes are sent at once, the loser hears it at once
+    assert raised or work.conflicts == {created.id}
+    ingest.refresh()
+    assert ingest.list_audit(object_id=created.id) == []
+    now = ingest.search_incidents(lookup)
+    assert [(i.state, i.alert_count) for i in now] == [(IncidentState.acknowledged, 1)]
+
+
+def test_writes_held_in_a_unit_are_read_back_and_get_real_versions(store: Store) -> None:
+    with store.unit_of_work() as work:
+        created = store.create_incident(make_incident("BDH-2026-000001"))
+        grown = store.update_incident(created.model_copy(update={"alert_count": 3}),
+                                      expected_version=created.version or "")
+        store.put_state("checkpoint", {"offset": 7})
+        assert store.get_state("checkpoint") == {"offset": 7}
+        assert store.get_incident(created.id) == grown
+    final = work.final(grown)
+    assert store.get_incident(created.id) == final
+    assert final.alert_count == 3
+    store.update_incident(final.model_copy(update={"alert_count": 4}), expected_version=final.version or "")
+    assert store.get_state("checkpoint") == {"offset": 7}
+
+
+def test_grouping_redoes_a_change_that_lost_to_an_analyst(two_stores: tuple[Store, Store], settings: Settings) -> None:
+    ingest, analyst = two_stores
+    clock = Clock(T0 + timedelta(hours=1))
+    incidents = IncidentService(ingest, Directory(settings), clock=clock)
+    [opened] = incidents.ingest_alerts([alert(1)])
+    current = analyst.get_incident(opened.incident.id)
+    assert current is not None
+    analyst.update_incident(current.model_copy(update={"state": IncidentState.acknowledged, "assignee": "lan"}),
+                            expected_version=current.version or "")
+    [grown] = incidents.ingest_alerts([alert(2)])  # the ingest node's view may still hold the old version
+    stored = analyst.get_incident(opened.incident.id)
+    assert not grown.created and grown.incident == stored
+    assert stored is not None and (stored.state, stored.assignee, stored.alert_count) == \
+        (IncidentState.acknowledged, "lan", 2)
+
+
+def test_sequence_blocks_of_two_processes_never_repeat(two_stores: tuple[Store, Store]) -> None:
+    first, second = two_stores
+    numbers = [store.next_sequence("incident:BDH:2026") for _ in range(150) for store in (first, second)]
+    assert len(set(numbers)) == 300
+    assert numbers[:2] in ([1, 2], [1, 101])  # one at a time (SQLite) or a block each (Elasticsearch)
+
+
+def test_the_grouping_view_catches_up_with_other_processes(osmem_clone) -> None:  # type: ignore[no-untyped-def]
+    ingest, other = (ElasticsearchStore(Elasticsearch(osmem_clone.url, server_mode="serverless")) for _ in range(2))
+    mine = ingest.create_incident(make_incident("BDH-2026-000001"))
+    lookup = IncidentQuery(fingerprint=mine.fingerprint, states=frozenset(OPEN_STATES))
+    assert [i.id for i in ingest.search_incidents(lookup)] == [mine.id]  # loads the view
+    theirs = other.create_incident(make_incident("BDH-2026-000002", minutes=5))
+    other.update_incident(mine.model_copy(update={"state": IncidentState.closed, "updated": utcnow()}),
+                          expected_version=mine.version or "")
+    other.refresh()
+    ingest._view.reload_seconds = 0  # the next lookup reads what changed since the last one
+    assert [i.id for i in ingest.search_incidents(lookup)] == [theirs.id]
+    closed = IncidentQuery(fingerprint=mine.fingerprint, states=frozenset({IncidentState.closed}))
+    assert [i.id for i in ingest.search_incidents(closed)] == [mine.id]
