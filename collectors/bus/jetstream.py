@@ -1,0 +1,203 @@
+"""The bus on NATS JetStream: one replicated stream, one subject and one durable pull consumer per partition.
+
+nats-py is asynchronous; the collectors and workers are threads. This module owns one event loop on a
+private thread and offers the synchronous contract of ``Bus``, so no caller needs to know about asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote
+
+import nats
+import nats.errors
+from canhgac.collectors.bus.base import MAX_BATCH_BYTES, Bus, BusConsumer, BusError, LineBatch, Published, Received
+from nats.aio.msg import Msg
+from nats.js import api
+from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError, ServiceUnavailableError
+
+T = TypeVar("T")
+H_AGENCY, H_SOURCE = "Canhgac-Agency", "Canhgac-Source"
+H_FIRST, H_LAST = "Canhgac-First-Offset", "Canhgac-Last-Offset"
+_RETRYABLE = (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionClosedError,
+              nats.errors.ConnectionReconnectingError, NoStreamResponseError, ServiceUnavailableError,
+              asyncio.TimeoutError)
+
+
+@dataclass(frozen=True)
+class JetStreamSettings:
+    servers: tuple[str, ...]
+    stream: str = "CANHGAC_RAW"
+    subject_prefix: str = "canhgac.raw"
+    partitions: int = 16
+    replicas: int = 3
+    duplicate_window: float = 120.0  # seconds a batch id is remembered for de-duplication
+    max_age: float = 7 * 24 * 3600.0  # seconds the stream keeps batches (every group must read them within it)
+    ack_wait: float = 30.0  # seconds before an unacked batch handed to a live reader is handed out again
+    publish_timeout: float = 10.0  # total seconds publish keeps retrying (leader election after a node loss)
+
+
+class JetStreamBus(Bus):
+    def __init__(self, settings: JetStreamSettings) -> None:
+        self.settings = settings
+        self.partitions = settings.partitions
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="nats-bus", daemon=True)
+        self._thread.start()
+        try:
+            self._nc = self._run(nats.connect(servers=list(settings.servers), max_reconnect_attempts=-1,
+                                              reconnect_time_wait=0.2, connect_timeout=2), 10)
+            self._js = self._nc.jetstream()
+            self._run(self._ensure_stream(), 30)
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def subject(self, partition: int) -> str:
+        return f"{self.settings.subject_prefix}.{partition}"
+
+    async def _ensure_stream(self) -> None:
+        s = self.settings
+        config = api.StreamConfig(name=s.stream, subjects=[f"{s.subject_prefix}.*"], num_replicas=s.replicas,
+                                  duplicate_window=s.duplicate_window, max_age=s.max_age,
+                                  storage=api.StorageType.FILE, max_msg_size=MAX_BATCH_BYTES + 4096)
+        try:
+            await self._js.add_stream(config)
+        except BadRequestError:  # exists with other settings: bring it to these
+            await self._js.update_stream(config)
+
+    def publish(self, batch: LineBatch) -> Published:
+        body = batch.encode()
+        headers = {"Nats-Msg-Id": quote(batch.batch_id, safe=""), H_AGENCY: quote(batch.agency, safe=""),
+                   H_SOURCE: quote(batch.source_id, safe=""), H_FIRST: str(batch.first_offset),
+                   H_LAST: str(batch.last_offset)}
+        subject = self.subject(self.partition_for(batch.agency))
+        deadline = time.monotonic() + self.settings.publish_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:  # retrying is safe: the batch id makes a second copy a duplicate
+                ack = self._run(self._js.publish(subject, body, timeout=min(2.0, max(remaining, 0.1)),
+                                                 stream=self.settings.stream, headers=headers), remaining + 1)
+                return Published(ack.seq, duplicate=bool(ack.duplicate))
+            except _RETRYABLE as error:
+                if time.monotonic() >= deadline:
+                    raise BusError(f"stream {self.settings.stream} did not store the batch: {error!r}") from error
+                time.sleep(0.2)
+
+    def stream_leader(self) -> str | None:
+        """The server name that leads the stream's replicas now (for status pages and fault tests)."""
+        info = self._run(self._js.stream_info(self.settings.stream), 10)
+        return info.cluster.leader if info.cluster else None
+
+    def consumer(self, group: str, partition: int) -> BusConsumer:
+        if not 0 <= partition < self.partitions:
+            raise ValueError(f"partition: 0..{self.partitions - 1}")
+        return _JetStreamConsumer(self, group, partition)
+
+    def _stop_loop(self) -> None:
+        async def cancel_the_rest() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            self._run(cancel_the_rest(), 5)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()
+
+    def close(self) -> None:
+        try:
+            self._run(self._nc.close(), 5)
+        finally:
+            self._stop_loop()
+
+
+class _JetStreamConsumer(BusConsumer):
+    """One partition for one group. Opening it rewinds the group to its last contiguous ack, like a Kafka
+    consumer resuming from its committed offset, so a restarted worker sees its unfinished batches again at
+    once and in order (JetStream alone would hand out newer batches first and the old ones after ack_wait).
+    That rewind assumes one reader per partition and group at a time: the partition lease of issue 12."""
+
+    def __init__(self, bus: JetStreamBus, group: str, partition: int) -> None:
+        self._bus = bus
+        self.partition = partition
+        self._durable = f"{group}-p{partition}"
+        self._unacked: dict[int, Msg] = {}
+        self._handed_out_before = 0  # stream sequences up to here went to an earlier reader of the group
+        self._start: int | None = None  # kept across retries: a retry must not forget the group's position
+        deadline = time.monotonic() + 30
+        while True:  # consumer requests time out while the cluster elects a new leader after a node loss
+            try:
+                self._sub = bus._run(self._open(), 15)
+                break
+            except _RETRYABLE as error:
+                if time.monotonic() >= deadline:
+                    raise BusError(f"could not open partition {partition}: {error!r}") from error
+                time.sleep(0.3)
+
+    async def _open(self) -> Any:
+        bus, s = self._bus, self._bus.settings
+        if self._start is None:
+            try:
+                info = await bus._js.consumer_info(s.stream, self._durable)
+                self._start = (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
+                self._handed_out_before = info.delivered.stream_seq if info.delivered else 0
+            except NotFoundError:
+                self._start = 1
+        with contextlib.suppress(NotFoundError):
+            await bus._js.delete_consumer(s.stream, self._durable)
+        start = self._start
+        config = api.ConsumerConfig(durable_name=self._durable, filter_subject=bus.subject(self.partition),
+                                    ack_policy=api.AckPolicy.EXPLICIT, ack_wait=s.ack_wait,
+                                    deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
+                                    max_ack_pending=-1)
+        await bus._js.add_consumer(s.stream, config)
+        return await bus._js.pull_subscribe_bind(self._durable, stream=s.stream)
+
+    def fetch(self, max_batches: int = 16, timeout: float = 1.0) -> list[Received]:
+        try:
+            messages = self._bus._run(self._sub.fetch(max_batches, timeout=timeout), timeout + 5)
+        except _RETRYABLE:
+            return []
+        out = []
+        for msg in messages:
+            headers = msg.headers or {}
+            batch = LineBatch.decode(unquote(headers.get(H_AGENCY, "")), unquote(headers.get(H_SOURCE, "")),
+                                     msg.data)
+            sequence = msg.metadata.sequence.stream
+            redelivered = msg.metadata.num_delivered > 1 or sequence <= self._handed_out_before
+            self._unacked[sequence] = msg
+            out.append(Received(batch, self.partition, sequence, redelivered))
+        return out
+
+    def ack(self, received: Sequence[Received]) -> None:
+        async def ack_all() -> None:
+            for item in received:
+                msg = self._unacked.get(item.sequence)
+                if msg is not None:
+                    await msg.ack_sync(timeout=5)  # confirmed, so a returned ack() means the position moved
+                    del self._unacked[item.sequence]
+        try:
+            self._bus._run(ack_all(), 10 + len(received))
+        except _RETRYABLE as error:
+            raise BusError(f"ack not confirmed (the batches will come again): {error!r}") from error
+
+    def close(self) -> None:
+        self._unacked.clear()
+        try:
+            self._bus._run(self._sub.unsubscribe(), 5)
+        except (*_RETRYABLE, nats.errors.BadSubscriptionError):
+            pass
