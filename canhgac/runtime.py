@@ -80,13 +80,16 @@ class Pipeline:
         """The stateless half of detection, for the process that decodes a file (collectors/reading.py)."""
         return self.detector.match(events)
 
-    def settle(self, force: bool) -> bool:
+    def settle(self, force: bool, also: Callable[[], None] | None = None) -> bool:
         """True when the detection state saved in the store covers every batch processed so far; with
-        ``force``, save it now."""
-        if force and not self._settled:
+        ``force``, save it now, and with ``also`` write more (the source status) in the same unit."""
+        if force and (not self._settled or also is not None):
             with self.store.unit_of_work():  # on Elasticsearch: every correlation's state in one bulk
-                self.detector.checkpoint()
-            self._settled = True
+                if not self._settled:
+                    self.detector.checkpoint()
+                if also is not None:
+                    also()
+            self._settled = True  # only once the unit is sent: a failed send leaves the state to save again
         return self._settled
 
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
@@ -183,12 +186,14 @@ def ingest_files(runtime: Runtime, paths: Sequence[Path], source_format: str, *,
     started = time.perf_counter()
     collection = runtime.collection()
     with _few_collections():
-        for path in paths:
+        for number, path in enumerate(paths, 1):
             origin = runtime.origin_for(path, agency=agency, system=system, stream=stream)
             report.decode.add(collection.ingest_file(path, source_format, origin, batch_lines=batch_lines,
-                                                     resume=resume, timezone=timezone, progress=progress))
+                                                     resume=resume, timezone=timezone, progress=progress,
+                                                     save_status=number == len(paths)))
             report.files += 1
-    collection.save_status()
+    if not paths:
+        collection.save_status()
     runtime.store.refresh()
     report.seconds = time.perf_counter() - started
     totals = runtime.pipeline.totals

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 Process = Callable[[Sequence[Event], Sequence[DeadLetter]], Any]
 #: ``settle(force)``: True when the detection state saved in the store covers every batch processed so far
 #: (with ``force``: save it now). Positions are written only then: a restart must not skip lines whose
-#: effect on correlation windows was not saved.
-Settle = Callable[[bool], bool]
+#: effect on correlation windows was not saved. Called ``settle(True, also)`` when no position is held:
+#: ``also`` writes more (the source status) in the same unit of work as the state.
+Settle = Callable[..., bool]
 
 
 @dataclass
@@ -117,20 +118,27 @@ class Delivery:
         if self.on_commit is not None:
             self.on_commit(batch)
 
-    def _write_held(self) -> None:
-        if not self._held:
+    def _write_held(self, also: Callable[[], None] | None = None) -> None:
+        if not self._held and also is None:
             return
-        with self.store.unit_of_work():  # on Elasticsearch: one bulk for all the positions
+        with self.store.unit_of_work():  # on Elasticsearch: one bulk for all the positions (and ``also``)
             for key, value in self._held.items():
                 self.store.put_state(key, value)
-        self._held.clear()
+            if also is not None:
+                also()
+        self._held.clear()  # only once sent: a failed send keeps them held for the next settle
 
-    def settle(self) -> None:
-        """Save the detection state and the positions held back for it (on a cadence, and before stopping)."""
+    def settle(self, also: Callable[[], None] | None = None) -> None:
+        """Save the detection state and the positions held back for it (on a cadence, and before stopping).
+        ``also`` writes more with the positions, after the state is saved (the source status): on
+        Elasticsearch they share one bulk."""
         with self._cond:
+            if self.settle_state is not None and also is not None and not self._held:
+                self.settle_state(True, also)  # no position to follow the state: one unit for both
+                return
             if self.settle_state is not None:
                 self.settle_state(True)
-            self._write_held()
+            self._write_held(also)
 
     def _failed(self, exc: Exception) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"

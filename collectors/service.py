@@ -89,9 +89,11 @@ class Collection:
 
     # one-shot ingestion of whole files --------------------------------------------------------------
     def ingest_file(self, path: Path, fmt: str, origin: Origin, *, batch_lines: int = 5000, resume: bool = False,
-                    timezone: str | None = None, progress: Callable[[int], None] | None = None) -> DecodeStats:
+                    timezone: str | None = None, progress: Callable[[int], None] | None = None,
+                    save_status: bool = False) -> DecodeStats:
         """Read a whole file through the delivery. With ``resume``, start where the last committed batch of an
-        earlier (perhaps killed) run of the same file ended; the checkpoint is written after each commit."""
+        earlier (perhaps killed) run of the same file ended; the checkpoint is written after each commit. With
+        ``save_status``, the source status is saved with the last positions (one bulk on Elasticsearch)."""
         decoder = LineDecoder(self.parser(fmt, timezone), origin, self.enricher)
         key = f"ingest:{path.resolve()}"
         source_id = f"ingest:{path.resolve()}"
@@ -112,7 +114,7 @@ class Collection:
             self.board.lag(source_id, decoded.unread_bytes)
             if progress is not None and decoded.read_bytes:
                 progress(decoded.read_bytes)
-        self.delivery.settle()
+        self.delivery.settle(self._status_writes if save_status else None)
         return decoder.stats
 
     # long-running sources ---------------------------------------------------------------------------
@@ -181,22 +183,24 @@ class Collection:
     def _save_status(self, stop: threading.Event) -> None:
         interval = self.settings.collection.status_interval_seconds
         while not stop.wait(interval):
-            self._settle()
-            self.save_status()
+            self._settle(with_status=True)
             self._index()
         self.save_status()
 
     def save_status(self) -> None:
+        try:
+            self._status_writes()
+        except Exception as exc:  # the store is down: the next round saves it
+            log.debug("source status not saved: %s", exc)
+
+    def _status_writes(self) -> None:
         _, size = self.delivery.pending
         if self.delivery.spool is not None:
             self.board.register("spool", "spool", path=str(self.delivery.spool.directory))
             self.board.lag("spool", size)
             if self.delivery.last_error and self.delivery.store_down_since is not None:
                 self.board.error("spool", self.delivery.last_error)
-        try:
-            self.board.persist()
-        except Exception as exc:  # the store is down: the next round saves it
-            log.debug("source status not saved: %s", exc)
+        self.board.persist()
 
     def _index(self) -> None:
         try:
@@ -204,11 +208,13 @@ class Collection:
         except Exception as exc:  # the store is down or busy: the next round (or the search itself) does it
             log.debug("text index not caught up: %s", exc)
 
-    def _settle(self) -> None:
+    def _settle(self, *, with_status: bool = False) -> None:
         try:
-            self.delivery.settle()
+            self.delivery.settle(self._status_writes if with_status else None)
         except Exception as exc:  # the store is down: the positions stay held, the next round saves them
             log.debug("detection state not saved: %s", exc)
+            if with_status:
+                self.save_status()  # the state may be what failed: the status is still worth a try
 
     def close(self) -> None:
         self._settle()

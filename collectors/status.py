@@ -17,6 +17,8 @@ from canhgac.storage.base import Store
 
 STATE_PREFIX = "source-status:"
 RATE_WINDOW = 60.0
+#: Past this many saved statuses, a new source's is read by key rather than from the listing.
+SAVED_LISTING_LIMIT = 1000
 
 
 @dataclass
@@ -74,6 +76,11 @@ class StatusBoard:
         self.clock = clock
         self._lock = threading.Lock()
         self.sources: dict[str, SourceStatus] = {}
+        # Every status saved before this process first registered a source, listed once (None: not listed yet,
+        # or the listing was cut at ``SAVED_LISTING_LIMIT``): a source missing from it has none, so a new
+        # source (each file ``canhgac ingest`` reads) costs no read of the store.
+        self._saved: dict[str, dict[str, Any]] | None = None
+        self._listed = False
 
     def register(self, source_id: str, kind: str, **details: Any) -> SourceStatus:
         """The status of a source, carrying on the counters a previous run saved."""
@@ -84,13 +91,24 @@ class StatusBoard:
             saved = None
             if self.store is not None:
                 try:
-                    saved = self.store.get_state(STATE_PREFIX + source_id)
+                    saved = self._saved_status(source_id)
                 except Exception:  # the store may be down at start; counters then start from zero
                     saved = None
             status = SourceStatus.from_doc({**(saved or {}), "id": source_id, "kind": kind, **details})
             status.lag_bytes, status.lag_seconds, status.events_per_second = 0, 0.0, 0.0
             self.sources[source_id] = status
             return status
+
+    def _saved_status(self, source_id: str) -> dict[str, Any] | None:
+        assert self.store is not None
+        if not self._listed:
+            listing = self.store.list_state(STATE_PREFIX, limit=SAVED_LISTING_LIMIT)
+            self._listed = True
+            if len(listing) < SAVED_LISTING_LIMIT:
+                self._saved = {key[len(STATE_PREFIX):]: doc for key, doc in listing.items()}
+        if self._saved is not None:
+            return self._saved.pop(source_id, None)  # from now on it is this process's own, in ``sources``
+        return self.store.get_state(STATE_PREFIX + source_id)
 
     def read(self, source_id: str, *, lines: int, events: int, dead_letters: int, flagged: int = 0,
              future_time: int = 0, newest: str | None = None) -> None:
@@ -156,8 +174,9 @@ class StatusBoard:
     def persist(self) -> None:
         if self.store is None:
             return
-        for status in self.snapshot():
-            self.store.put_state(STATE_PREFIX + status.id, status.doc())
+        with self.store.unit_of_work():  # on Elasticsearch: one bulk for every source
+            for status in self.snapshot():
+                self.store.put_state(STATE_PREFIX + status.id, status.doc())
 
 
 def _lag_seconds(status: SourceStatus) -> float:

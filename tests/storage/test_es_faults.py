@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from canhgac.core.config import ElasticsearchSettings, Settings, StoreSettings, load_settings
@@ -165,7 +166,7 @@ def _traffic(path: Path, lines: int) -> None:
 
 
 def _ingest(url: str, log: Path, home: Path, monkeypatch: pytest.MonkeyPatch, *more: Path,
-            between: Callable[[], None] = lambda: None) -> Store:
+            between: Callable[[], None] = lambda: None, resume: bool = False) -> Store:
     from canhgac.runtime import Runtime, ingest_files
 
     monkeypatch.setenv("CANHGAC_HOME", str(home))
@@ -175,7 +176,8 @@ def _ingest(url: str, log: Path, home: Path, monkeypatch: pytest.MonkeyPatch, *m
     runtime.store.backoff = Backoff(**FAST)  # type: ignore[attr-defined]
     for path in (log, *more):
         between()
-        ingest_files(runtime, [path], "nginx", agency="binhdinh", system="dvc-binhdinh", batch_lines=300)
+        ingest_files(runtime, [path], "nginx", agency="binhdinh", system="dvc-binhdinh", batch_lines=300,
+                     resume=resume)
     runtime.store.refresh()
     return runtime.store
 
@@ -198,6 +200,33 @@ def test_steady_ingest_reads_nothing_a_refresh_would_hide(proxy: EsProxy, tmp_pa
     assert [r.path for r in requests if r.forces_refresh or r.path.endswith("/_search")] == []
     assert store.search_incidents(IncidentQuery(limit=1000))  # the second file did open or grow incidents
     assert sum(r.is_bulk for r in requests) >= 4
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_steady_ingest_stays_within_its_request_budget(proxy: EsProxy, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, resume: bool) -> None:
+    """Past the first file, a file costs per batch one bulk each for events, alerts, incidents and audit with
+    state; then one for the last state with the source status (with ``--resume``: one more, the positions and
+    the status after the state), and the run's closing refresh. No single-document write, and no read but
+    ``--resume``'s realtime read of the file's position: a new source's saved status is known absent."""
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    _traffic(first, 1200)
+    log = first.read_text(encoding="utf-8").splitlines(keepends=True)
+    first.write_text("".join(log[:600]), encoding="utf-8")
+    second.write_text("".join(log[600:]), encoding="utf-8")
+    store = _ingest(proxy.url, first, tmp_path / "home", monkeypatch, second, between=proxy.reset, resume=resume)
+    requests = list(proxy.seen)
+    for _ in range(2):  # ``_ingest``'s own refresh, then the run's closing one
+        assert requests.pop().forces_refresh
+    position_read = [f"GET /canhgac-state/_doc/{quote('state:ingest:' + str(second.resolve()), safe='')}"]
+    assert [f"{r.method} {r.path}" for r in requests if not r.is_bulk] == (position_read if resume else [])
+    batches = 2  # 600 lines in batches of 300
+    # With ``--resume`` the positions go in a bulk of their own, after the state they follow (decision 0037).
+    assert len(requests) <= 4 * batches + 1 + 2 * resume
+    saved = store.get_state(f"source-status:ingest:{second.resolve()}")
+    assert saved is not None and saved["events"] > 0
+    if resume:
+        assert (store.get_state(f"ingest:{second.resolve()}") or {}).get("offset") == second.stat().st_size
 
 
 def _summary(store: Store) -> dict[str, object]:
@@ -332,3 +361,28 @@ def test_the_grouping_view_catches_up_with_other_processes(osmem_clone) -> None:
     assert [i.id for i in ingest.search_incidents(lookup)] == [theirs.id]
     closed = IncidentQuery(fingerprint=mine.fingerprint, states=frozenset({IncidentState.closed}))
     assert [i.id for i in ingest.search_incidents(closed)] == [mine.id]
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_source_status_carries_on_from_the_listing_or_its_own_read(two_stores: tuple[Store, Store], cut: bool,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new process lists the saved statuses once: a source saved before carries on its counters, a new one
+    starts from zero; past the listing's limit each source's status is read by key instead."""
+    from canhgac.collectors import status as status_module
+
+    earlier, later = two_stores
+    first = status_module.StatusBoard(earlier)
+    for source in ("a", "b"):
+        first.register(source, "file")
+        first.read(source, lines=7, events=5, dead_letters=2)
+    first.persist()
+    earlier.refresh()
+    if cut:
+        monkeypatch.setattr(status_module, "SAVED_LISTING_LIMIT", 1)
+    second = status_module.StatusBoard(later)
+    assert second.register("a", "file").events == 5
+    assert second.register("b", "file").dead_letters == 2
+    assert second.register("c", "file").events == 0
+    second.read("c", lines=1, events=1, dead_letters=0)
+    second.persist()
+    assert (later.get_state("source-status:c") or {}).get("events") == 1
