@@ -4,9 +4,6 @@ open an incident, acknowledge it, open its notice draft, look at the posture vie
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +13,8 @@ from canhgac.core.config import Settings
 from canhgac.core.model import Alert, Severity, utcnow
 from canhgac.storage.sqlite import SqliteStore
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.dashboards.browser_support import ARGS, CHROMIUM, served
+
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
@@ -26,8 +22,6 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /u
 
 @pytest.fixture
 def server(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    import uvicorn
-
     store = SqliteStore(tmp_path / "canhgac.db")
     app = create_app(settings, store)
     now = utcnow()
@@ -36,19 +30,8 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[str]:
                   last_seen=now, created=now, tags=["attack.t1190"])
     store.put_alerts([alert])
     app.state.incidents.ingest_alerts([alert])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if uv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    uv.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url + "/"
     store.close()
 
 

@@ -6,12 +6,8 @@ fields edited and saved, Discover with its histogram, the evidence link, and no 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +17,8 @@ from canhgac.core.model import Alert, Severity, to_utc_iso, utcnow
 from canhgac.storage.sqlite import SqliteStore
 
 from tests.conftest import EXAMPLE_CONFIG
+from tests.dashboards.browser_support import ARGS, ARTIFACTS, CHROMIUM, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
@@ -107,24 +100,11 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
-    import uvicorn
-
     store = SqliteStore(tmp_path_factory.mktemp("detail") / "canhgac.db")
     app = create_app(load_settings(EXAMPLE_CONFIG), store)
     seeded = Seeded(store, app)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", seeded
-    server.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url + "/", seeded
     store.close()
 
 

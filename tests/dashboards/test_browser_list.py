@@ -6,13 +6,9 @@ Expectations are computed here from what was seeded and from the API, never copi
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,10 +19,8 @@ from canhgac.core.directory import Directory
 from canhgac.core.model import Alert, Severity, utcnow
 from canhgac.storage.sqlite import SqliteStore
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
+from tests.dashboards.browser_support import ARGS, ARTIFACTS, CHROMIUM, served
+
 KEY = "demo-soc-analyst"
 SEEDED = 230
 OLD = 20  # incidents last seen three days ago
@@ -90,31 +84,18 @@ def _seed(site: Site) -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
     settings = load_settings(EXAMPLE_CONFIG)
     store = SqliteStore(tmp_path_factory.mktemp("list") / "canhgac.db")
     app = create_app(settings, store)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30)
-    rules = [r for r in client.get("/api/v1/rules").json() if r.get("detector", "sigma") == "sigma"][:3]
-    systems = [(s.id, s.agency) for s in Directory(settings).systems.values()][:4]
-    now = utcnow()
-    made = Site(url=url, api=client, app=app, now=now, old_seen=now - timedelta(days=3), rules=rules, systems=systems)
-    _seed(made)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield made
-    client.close()
-    server.should_exit = True
-    thread.join(10)
+    with served(app) as url, httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30) as client:
+        rules = [r for r in client.get("/api/v1/rules").json() if r.get("detector", "sigma") == "sigma"][:3]
+        systems = [(s.id, s.agency) for s in Directory(settings).systems.values()][:4]
+        now = utcnow()
+        made = Site(url=url, api=client, app=app, now=now, old_seen=now - timedelta(days=3), rules=rules,
+                    systems=systems)
+        _seed(made)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        yield made
     store.close()
 
 
