@@ -19,6 +19,7 @@ from canhgac.collectors.parsers import Parser, ParserOptions, get_parser, known_
 from canhgac.collectors.parsers.times import zone_named
 from canhgac.collectors.push import PushSources
 from canhgac.collectors.reading import Prepare, decoded_batches
+from canhgac.collectors.relp import RelpListener
 from canhgac.collectors.rotation import live_name
 from canhgac.collectors.spool import Spool
 from canhgac.collectors.status import StatusBoard
@@ -175,6 +176,8 @@ class Collection:
             server = SyslogServer(listener, self)
             server.bind()
             jobs.append((f"syslog-{listener.name}", server.run))
+            if listener.relp_port is not None:  # collectors/relp.py
+                jobs.append((f"relp-{listener.name}", RelpListener.bound(server).run))
         threads = [threading.Thread(target=job, args=(stop,), name=name, daemon=True) for name, job in jobs]
         for thread in threads:
             thread.start()

@@ -81,6 +81,9 @@ class StatusBoard:
         # source (each file ``canhgac ingest`` reads) costs no read of the store.
         self._saved: dict[str, dict[str, Any]] | None = None
         self._listed = False
+        #: ``log.file.path`` of events → the source reading them, where that path is not the source's own
+        #: (a syslog listener's events say ``syslog://SENDER``)
+        self._event_paths: dict[str, str] = {}
 
     def register(self, source_id: str, kind: str, **details: Any) -> SourceStatus:
         """The status of a source, carrying on the counters a previous run saved."""
@@ -141,6 +144,12 @@ class StatusBoard:
             if status.lag_bytes == 0:
                 status.caught_up_at = to_utc_iso(utcnow())
 
+    def reads(self, source_id: str, event_path: str) -> None:
+        """Source ``source_id`` hands on events whose ``log.file.path`` is ``event_path`` (for ``late``)."""
+        if len(self._event_paths) > 10000:  # one per syslog sender: bounded like the listener's decoders
+            self._event_paths.clear()
+        self._event_paths[event_path] = source_id
+
     def late(self, counts: dict[str, int]) -> None:
         """Events detection left out as late, per ``log.file.path``: counted on the sources reading that path."""
         with self._lock:
@@ -148,6 +157,10 @@ class StatusBoard:
                 found = counts.get(status.path) or counts.get(status.id)
                 if found:
                     status.late += found
+            for path, count in counts.items():
+                owner = self.sources.get(self._event_paths.get(path, ""))
+                if owner is not None and path not in (owner.path, owner.id):
+                    owner.late += count
 
     def dropped(self, source_id: str, count: int) -> None:
         with self._lock:

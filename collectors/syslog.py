@@ -2,9 +2,9 @@
 
 UDP: one message per datagram. Drops are counted, both those the kernel makes when the socket buffer
 overflows (``SO_RXQ_OVFL``) and those we make when the store is down and the spool is full.
-TCP: octet-counting (``123 <34>1 …``, RFC 6587 §3.4.1) or newline framing, chosen per frame. A connection
-is read only as fast as batches are accepted, so when the store and the spool are full the sender is
-slowed by TCP flow control instead of losing messages.
+TCP: octet-counting (``123 <34>1 …``, RFC 6587 §3.4.1) or newline/NUL framing, decided per connection by its
+first frame (collectors/framing.py). A connection is read only as fast as batches are accepted, so when the
+store and the spool are full the sender is slowed by TCP flow control instead of losing messages.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ import time
 
 from canhgac.collectors.context import SourceContext
 from canhgac.collectors.delivery import Batch
+from canhgac.collectors.framing import TcpFramer
 from canhgac.collectors.lines import LineDecoder, Origin
+from canhgac.collectors.parsers import Parser
+from canhgac.collectors.parsers.syslog import SyslogParser
 from canhgac.collectors.raw import RawLine
 from canhgac.collectors.status import flag_counts
 from canhgac.core.config_collection import SyslogInput
 
+__all__ = ["SyslogServer", "TcpFramer"]
 log = logging.getLogger(__name__)
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)  # Linux; Python does not name it
 _OVERFLOW = struct.Struct("=I")
@@ -107,12 +111,21 @@ class SyslogServer:
             agency, system, fmt = self.collection.syslog_owner(sender, self.listener.default_agency)
             origin = Origin(stream=stream, path=f"syslog://{sender}", agency=agency, system=system,
                             unowned=None if agency is not None else self._unclaimed(sender))
-            parser = self.collection.parser(fmt or self.listener.format, self.listener.timezone)
-            decoder = LineDecoder(parser, origin, self.collection.enricher)
+            decoder = LineDecoder(self._parser(fmt or self.listener.format), origin, self.collection.enricher)
+            self.board.reads(self.udp_id if stream.startswith("syslog-udp:") else self.tcp_id, origin.path)
             if len(self._decoders) > 10000:
                 self._decoders.clear()
             self._decoders[stream] = decoder
         return decoder
+
+    def _parser(self, fmt: str) -> Parser:
+        """A syslog reader; a format that is not a syslog one (nginx, a JSON mapping…) reads each body."""
+        parser = self.collection.parser(fmt, self.listener.timezone)
+        if isinstance(parser, SyslogParser):
+            return parser
+        envelope = self.collection.parser("syslog", self.listener.timezone)
+        assert isinstance(envelope, SyslogParser)
+        return envelope.carrying(parser)
 
     def _unclaimed(self, sender: str) -> str:
         return (f"syslog sender {sender} on listener {self.listener.name!r} belongs to no system (no type: syslog "
@@ -237,75 +250,3 @@ class SyslogServer:
             self._decoders.pop(stream, None)
             connection.close()
             self._connections.release()
-
-
-class TcpFramer:
-    """Splits a TCP byte stream into syslog messages, each with its byte offset in the connection."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._buffer = b""
-        self._start = 0  # connection offset of the buffer's first byte
-        self._skip = 0  # bytes of an oversized octet-counted frame still to discard
-
-    def feed(self, chunk: bytes) -> list[RawLine]:
-        buffer = self._buffer + chunk
-        frames: list[RawLine] = []
-        position = 0
-        while position < len(buffer):
-            if self._skip:
-                dropped = min(self._skip, len(buffer) - position)
-                position += dropped
-                self._skip -= dropped
-                continue
-            first = buffer[position:position + 1]
-            if first.isdigit():
-                space = buffer.find(b" ", position, position + 12)
-                if space < 0:
-                    if len(buffer) - position >= 12:  # digits with no length end: not octet counting after all
-                        position = self._line(buffer, position, frames)
-                        continue
-                    break
-                length_text = buffer[position:space]
-                if not length_text.isdigit():
-                    position = self._line(buffer, position, frames)
-                    continue
-                length = int(length_text)
-                end = space + 1 + length
-                if length > self.max_bytes:
-                    frames.append(RawLine(self._start + space + 1, buffer[space + 1:space + 1 + self.max_bytes]))
-                    available = len(buffer) - (space + 1)
-                    self._skip = max(0, length - available)
-                    position = min(end, len(buffer))
-                    continue
-                if end > len(buffer):
-                    break
-                frames.append(RawLine(self._start + space + 1, buffer[space + 1:end].rstrip(b"\r\n")))
-                position = end
-            elif first in b"\r\n\0":
-                position += 1
-            else:
-                newline = buffer.find(b"\n", position)
-                if newline < 0:
-                    if len(buffer) - position > self.max_bytes:  # an endless line: cut it
-                        frames.append(RawLine(self._start + position, buffer[position:position + self.max_bytes]))
-                        position += self.max_bytes
-                        continue
-                    break
-                position = self._line(buffer, position, frames)
-        self._buffer = buffer[position:]
-        self._start += position
-        return frames
-
-    def _line(self, buffer: bytes, position: int, frames: list[RawLine]) -> int:
-        newline = buffer.find(b"\n", position)
-        if newline < 0:
-            newline = len(buffer)
-        frames.append(RawLine(self._start + position, buffer[position:newline].rstrip(b"\r\0")))
-        return newline + 1
-
-    def finish(self) -> list[RawLine]:
-        """At the end of the connection, what is left is one last message."""
-        rest = self._buffer.strip(b"\r\n\0 ")
-        self._buffer = b""
-        return [RawLine(self._start, rest)] if rest and not self._skip else []

@@ -21,7 +21,9 @@ class SyslogInput(StrictModel):
     host: str = Field("127.0.0.1", description="address to listen on; 0.0.0.0 for every interface")
     udp_port: Port | None = 5514
     tcp_port: Port | None = 5514
-    format: str = Field("syslog", description="parser for the messages (syslog, fortigate, …)")
+    relp_port: Port | None = Field(None, description="RELP (rsyslog omrelp): each message acknowledged once stored")
+    format: str = Field("syslog", description="parser of each message's body, after the syslog header (nginx, "
+                                              "fortigate, a JSON mapping…); syslog: by the program that sent it")
     timezone: str | None = Field(None, description="zone of RFC 3164 times; default: the top-level timezone")
     default_agency: str | None = Field(None, description="agency of senders no system claims; without it, "
                                                          "their messages are dead letters")
@@ -31,8 +33,8 @@ class SyslogInput(StrictModel):
 
     @model_validator(mode="after")
     def _needs_a_port(self) -> SyslogInput:
-        if self.udp_port is None and self.tcp_port is None:
-            raise ValueError("set udp_port, tcp_port or both")
+        if self.udp_port is None and self.tcp_port is None and self.relp_port is None:
+            raise ValueError("set udp_port, tcp_port or relp_port (or several)")
         return self
 
 

@@ -12,6 +12,8 @@ import base64
 import binascii
 from typing import Annotated, Any
 
+import orjson
+from canhgac.api.es_compat import ES_HEADERS, ES_PREFIX, Templates, es_error
 from canhgac.api.limits import PushRateLimiter, RequestTooLarge
 from canhgac.api.problems import problem, problem_responses
 from canhgac.collectors.push import BodyTooLarge, PushResult, PushTarget, count_lines, decompress
@@ -22,8 +24,6 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["ingest"])
-ES_PREFIX = "/ingest/es"
-ES_HEADERS = {"X-Elastic-Product": "Elasticsearch"}
 ES_VERSION = "8.17.0"  # what we answer to version probes; the bulk API is the same from 7.x to 9.x
 SUBMIT_TIMEOUT = 10.0
 
@@ -72,10 +72,7 @@ async def _body(request: Request, limits: HttpInput) -> bytes:
     return decompress(b"".join(chunks), request.headers.get("content-encoding"), limits.max_uncompressed_bytes)
 
 
-def _es_error(status: int, kind: str, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem document that also carries Elasticsearch's ``error`` object, which shippers log and act on."""
-    error = {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason}
-    return problem(status, reason, headers={**ES_HEADERS, **(headers or {})}, extensions={"error": error})
+_es_error = es_error  # Elasticsearch's own error body (api/es_compat.py), which its clients can decode
 
 
 def _too_large(exc: BodyTooLarge) -> str:
@@ -152,7 +149,8 @@ async def _submitted(pusher: Pusher, result: PushResult) -> bool:
              summary="Elasticsearch bulk API for Fluent Bit, Vector and Logstash (index/create actions)")
 @router.post(ES_PREFIX + "/{index}/_bulk", include_in_schema=False)
 @router.put(ES_PREFIX + "/_bulk", include_in_schema=False)
-async def bulk(request: Request, pusher: PusherDep) -> Response:
+@router.put(ES_PREFIX + "/{index}/_bulk", include_in_schema=False)
+async def bulk(request: Request, pusher: PusherDep, index: str | None = None) -> Response:
     if pusher.refusal is not None:
         status, detail = pusher.refusal
         kind = "security_exception" if status == 401 else "unavailable_exception"
@@ -171,7 +169,7 @@ async def bulk(request: Request, pusher: PusherDep) -> Response:
         return _es_error(429, "es_rejected_execution_exception", _slow_down(wait), {"Retry-After": str(wait)})
     result = await run_in_threadpool(pusher.collection.push.bulk, pusher.target, body,
                                      max_dead_letters=pusher.limits.max_dead_letters,
-                                     max_items=pusher.limits.max_bulk_items)
+                                     max_items=pusher.limits.max_bulk_items, index=index)
     if not await _submitted(pusher, result):  # 429 is what every shipper retries with backoff
         return _es_error(429, "es_rejected_execution_exception", "the store is down and the spool is full",
                          {"Retry-After": "5"})
@@ -210,9 +208,45 @@ def es_license(pusher: PusherDep) -> Response:
     return JSONResponse({"license": {"status": "active", "type": "basic", "uid": "canhgac"}}, headers=ES_HEADERS)
 
 
-@router.put(ES_PREFIX + "/{kind}/{name}", include_in_schema=False)
-def es_templates(kind: str, name: str, pusher: PusherDep) -> Response:
-    """Index templates and ILM policies shippers install: accepted and ignored (Canh Gác has its own)."""
+
+
+
+def _templates(request: Request) -> Templates:
+    state = request.app.state
+    if not hasattr(state, "es_templates"):
+        state.es_templates = Templates()
+    return state.es_templates
+
+
+@router.api_route(ES_PREFIX + "/{kind:path}/{name}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+                  include_in_schema=False)
+async def es_templates(request: Request, kind: str, name: str, pusher: PusherDep) -> Response:
+    """Index, legacy and component templates and ILM policies that shippers check for and install: kept so that
+    they answer as a cluster would, never applied (Canh Gác has its own; api/es_compat.py)."""
     if pusher.refusal is not None:
         return _es_error(pusher.refusal[0], "security_exception", pusher.refusal[1], UNAUTHORIZED)
-    return JSONResponse({"acknowledged": True}, headers=ES_HEADERS)
+    if kind not in Templates.KINDS:
+        return _es_error(400, "illegal_argument_exception",
+                         f"no handler found for uri [{request.url.path}] and method [{request.method}]")
+    templates = _templates(request)
+    if request.method in ("PUT", "POST"):
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            return _es_error(400, "parse_exception", f"request body is not JSON: {exc}")
+        templates.put(kind, name, body)
+        return JSONResponse({"acknowledged": True}, headers=ES_HEADERS)
+    if request.method == "DELETE":
+        if templates.delete(kind, name):
+            return JSONResponse({"acknowledged": True}, headers=ES_HEADERS)
+        return _es_error(404, *Templates.missing(kind, name))
+    body = templates.get(kind, name)
+    if body is None:
+        if request.method == "HEAD":
+            return Response(status_code=404, headers=ES_HEADERS)
+        if kind == "_template":  # Elasticsearch answers a missing legacy template with an empty object
+            return JSONResponse({}, status_code=404, headers=ES_HEADERS)
+        return _es_error(404, *Templates.missing(kind, name))
+    if request.method == "HEAD":
+        return Response(status_code=200, headers=ES_HEADERS)
+    return JSONResponse(Templates.answer(kind, name, body), headers=ES_HEADERS)

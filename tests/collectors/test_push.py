@@ -67,7 +67,9 @@ def test_fluent_bit_bulk_with_gzip_and_basic_auth(client: TestClient, sqlite_sto
     response = client.post("/api/v1/ingest/es/_bulk", content=body, headers=headers)
     assert response.status_code == 200 and response.headers["x-elastic-product"] == "Elasticsearch"
     result = response.json()
-    assert result["errors"] is False and [i["create"]["status"] for i in result["items"]] == [201, 201, 201]
+    # The garbage line became a dead letter: its item says so, as Elasticsearch does for a mapping error.
+    assert result["errors"] is True and [i["create"]["status"] for i in result["items"]] == [201, 400, 201]
+    assert result["items"][1]["create"]["error"]["type"] == "document_parsing_exception"
     events = sqlite_store.search_events(EventQuery(limit=10))
     assert len(events) == 2 and {e["service.id"] for e in events} == {"dvc-binhdinh"}
     assert {e["log.file.path"] for e in events} == {"http:fluent-dvc"}

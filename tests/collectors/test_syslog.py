@@ -27,8 +27,8 @@ def test_tcp_framing_octet_counting_newlines_and_limits() -> None:
     assert [f.data for f in frames] == [b"<13>1 - - x", b"<13>1 - - yy", b"<14>Nov 22 15:04:05 h p: plain"]
     assert [f.offset for f in frames] == [3, 17, 30]
     big = TcpFramer(max_bytes=16)
-    frames = big.feed(b"40 " + b"a" * 40 + b"3 abc")
-    assert [f.data for f in frames] == [b"a" * 16, b"abc"]
+    frames = big.feed(b"40 <13>" + b"a" * 36 + b"3 abc")
+    assert [f.data for f in frames] == [b"<13>" + b"a" * 12, b"abc"]
     assert TcpFramer(8).feed(b"x" * 20) == [RawLine(0, b"x" * 8), RawLine(8, b"x" * 8)]
     last = TcpFramer(64)
     assert last.feed(b"no newline at the end") == [] and last.finish() == [RawLine(0, b"no newline at the end")]

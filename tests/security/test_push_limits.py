@@ -78,6 +78,17 @@ def assert_problem(response: Response, status: int) -> dict[str, Any]:
     return body
 
 
+def assert_es_error(response: Response, status: int) -> dict[str, Any]:
+    """Under the ES-compatible prefix errors are Elasticsearch's own body, the one its clients decode."""
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"] == "application/json"
+    missing = [name for name in SECURITY_HEADERS if name not in response.headers]
+    assert not missing, f"{status} without {missing}"
+    body = response.json()
+    assert body["status"] == status and body["error"]["reason"] and body["error"]["root_cause"]
+    return body
+
+
 def stored(store: Store) -> tuple[int, int]:
     return store.count_events(EventQuery()), len(store.search_dead_letters(limit=10_000))
 
@@ -154,7 +165,7 @@ def test_too_many_lines_is_413_and_stores_nothing(make_client: MakeClient, sqlit
     bulk = b"".join(orjson.dumps(part) + b"\n" for line in nginx_lines(51)
                     for part in ({"index": {}}, {"log": line}))
     es = client.post("/api/v1/ingest/es/_bulk", content=bulk, headers=basic(TOKEN))
-    assert_problem(es, 413)
+    assert_es_error(es, 413)
     assert es.json()["error"]["type"] == "content_too_long_exception"  # what Elasticsearch shippers read
     assert stored(sqlite_store) == (0, 0)
     at_limit = client.post("/api/v1/ingest", content="\n".join(nginx_lines(100)), headers=PLAIN)
@@ -168,7 +179,7 @@ def test_uncompressed_size_is_bounded(make_client: MakeClient, sqlite_store: Sto
     assert_problem(client.post("/api/v1/ingest", content=body, headers=GZIP_PLAIN), 413)
     es = client.post("/api/v1/ingest/es/_bulk", content=gzip.compress(b'{"index":{}}\n{}\n' * 10_000),
                      headers={**basic(TOKEN), "Content-Encoding": "gzip"})
-    assert_problem(es, 413)
+    assert_es_error(es, 413)
     assert stored(sqlite_store) == (0, 0)
 
 
@@ -181,7 +192,7 @@ def test_each_push_token_is_rate_limited_and_nothing_accepted_is_lost(make_clien
     assert_problem(refused, 429)
     assert int(refused.headers["retry-after"]) >= 1
     es = client.post("/api/v1/ingest/es/_bulk", content=b'{"index":{}}\n{"log": "x"}\n', headers=basic(TOKEN))
-    assert_problem(es, 429)
+    assert_es_error(es, 429)
     assert es.json()["error"]["type"] == "es_rejected_execution_exception" and "retry-after" in es.headers
     other = client.post("/api/v1/ingest", content=nginx_lines(1, start=9)[0],
                         headers={**PLAIN, "X-API-Key": OTHER_TOKEN})
