@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from canhgac.api.es_compat import EsErrorBodies
 from canhgac.api.headers import SecurityHeaders
 from canhgac.api.limits import API_PREFIX, PushRateLimiter, RequestLimits
 from canhgac.api.params import times_within_calendar
@@ -23,6 +24,7 @@ from canhgac.api.routes import (
     posture,
     reports,
     rules,
+    slack,
     sources,
     suppressions,
 )
@@ -34,6 +36,7 @@ from canhgac.core.directory import Directory
 from canhgac.core.model import utcnow
 from canhgac.dashboards import WEB_DIR
 from canhgac.incidents.service import IncidentService
+from canhgac.notifications.chat import change_observer
 from canhgac.storage.base import Store
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
@@ -43,7 +46,7 @@ from starlette.types import ASGIApp
 #: Routers under /api/v1, in the order the OpenAPI document lists them; add new domains here.
 ROUTERS = [health.router, directory_routes.router, incidents.router, incident_actions.router, alerts.router,
            events.router, overview.router, posture.router, reports.router, suppressions.router, rules.router,
-           audit.router, admin.router, sources.router, ingest.router]
+           audit.router, admin.router, sources.router, ingest.router, slack.router]
 
 
 class CanhGacApi(FastAPI):
@@ -70,12 +73,14 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
     app.state.store = store
     app.state.directory = directory if directory is not None else Directory(settings)
     app.state.incidents = IncidentService(store, app.state.directory, clock=clock)
+    app.state.incidents.observers.append(change_observer(store, settings, app.state.directory))  # chat threads
     app.state.push_rate = PushRateLimiter(settings.collection.http.rate_limit)
     app.state.summary_cache = SummaryCache()  # per process; keyed by incident version, so workers agree
     install_problem_handlers(app)
     if ingest_relay_port is not None:
         app.add_middleware(IngestRelay, port=ingest_relay_port)  # added first, so inside RequestLimits
     app.add_middleware(RequestLimits)
+    app.add_middleware(EsErrorBodies)  # outside the limits: ES clients read only ES error bodies (es_compat)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.mount("/assets", StaticFiles(directory=WEB_DIR), name="assets")

@@ -68,6 +68,11 @@ def _principal(name: str, role: Role, agency: str | None, directory: Directory) 
     return Principal(name=name, role=role, agency=agency, scope=scope)
 
 
+def principal_for(name: str, role: Role, agency: str | None, directory: Directory) -> Principal:
+    """A configured person's principal (e.g. a Slack member mapped to a user): the same scope rule as a key's."""
+    return _principal(name, role, agency, directory)
+
+
 def configured_principal(presented: str, settings: Settings, directory: Directory) -> Principal | None:
     digest = hashlib.sha256(presented.encode()).hexdigest()
     match = None

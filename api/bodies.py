@@ -85,6 +85,7 @@ class ReopenIn(Body):
 
 class CommentIn(Body):
     text: Annotated[str, Field(min_length=1, max_length=10_000)]
+    to_chat: bool = Field(False, description="Also post the comment in the incident's Slack thread")
 
 
 class TaskIn(Body):

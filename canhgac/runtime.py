@@ -127,7 +127,7 @@ class Runtime:
         directory = Directory(settings)
         store = store or open_store(settings)
         engine = DetectionEngine(settings.detection, resolve=settings.resolve_path, store=store)
-        return cls(settings, directory, store, engine, notifier or build_notifier(settings, directory))
+        return cls(settings, directory, store, engine, notifier or build_notifier(settings, directory, store))
 
     @property
     def rule_count(self) -> int:

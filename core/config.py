@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from canhgac.core.config_base import StrictModel
 from canhgac.core.config_collection import CollectionSettings, collection_reference_problems
 from canhgac.core.config_detection import AnomalySettings, DetectionSettings
-from canhgac.core.config_incidents import IncidentSettings, incident_reference_problems
+from canhgac.core.config_incidents import IncidentSettings, User, incident_reference_problems
+from canhgac.core.config_oncall import EscalationSettings, OnCallPolicy, oncall_reference_problems
 from canhgac.core.errors import ConfigError, ConfigErrors
 from canhgac.core.model import Severity
 from canhgac.core.yamlpos import line_of, load_with_lines
@@ -86,7 +87,7 @@ class SyslogLogSource(StrictModel):
 
     type: Literal["syslog"]
     senders: Annotated[list[str], Field(min_length=1, description="IP addresses, networks or host names")]
-    format: str | None = Field(None, description="parser for these senders; default: the listener's")
+    format: str | None = Field(None, description="parser of these senders' message bodies; default: the listener's")
 
 
 class HttpLogSource(StrictModel):
@@ -165,9 +166,31 @@ class StoreSettings(StrictModel):
         return self
 
 
+class SlackUser(User):
+    """A Slack member who may act from chat (buttons, ``/canhgac``) as this Canh Gác user, role and agency."""
+
+    slack_id: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,31}$", description="Slack member id, e.g. U0123ABCD")]
+    language: Literal["vi", "en"] | None = Field(None, description="Replies in chat; default: notifications.language")
+
+
 class SlackSettings(StrictModel):
     token_env: str = "SLACK_BOT_TOKEN"
     base_url: str = "https://slack.com/api/"
+    public_url: str | None = Field(None, description=(
+        "Base URL of the Canh Gác page as responders open it (https://soc.example.gov.vn); messages link incidents"))
+    pace_seconds: float = Field(1.0, ge=0, le=60, description=(
+        "Seconds between two messages to one channel (Slack allows about one per second)"))
+    signing_secret_env: str = Field("SLACK_SIGNING_SECRET", description=(
+        "Environment variable holding the Slack app's signing secret (buttons and /canhgac are refused without it)"))
+    users: list[SlackUser] = Field(default_factory=list, description="Slack members mapped to Canh Gác users")
+
+    @field_validator("users")
+    @classmethod
+    def _one_mapping_per_member(cls, users: list[SlackUser]) -> list[SlackUser]:
+        ids = [u.slack_id for u in users]
+        if len(ids) != len(set(ids)):
+            raise ValueError("users: a Slack member is mapped twice")
+        return users
 
 
 class NotificationRoute(StrictModel):
@@ -181,6 +204,8 @@ class NotificationSettings(StrictModel):
     language: Literal["vi", "en"] = "vi"
     slack: SlackSettings | None = None
     routes: list[NotificationRoute] = Field(default_factory=list)
+    oncall: list[OnCallPolicy] = Field(default_factory=list, description="On-call rotations and escalation chains")
+    escalation: EscalationSettings = EscalationSettings()
 
 
 class Role(StrEnum):
@@ -320,6 +345,12 @@ def _reference_problems(settings: Settings) -> list[tuple[tuple[Any, ...], str]]
             if agency_id not in ids:
                 problems.append((("notifications", "routes", index, "agencies", item),
                                  f"unknown agency {agency_id!r}"))
+    for index, slack_user in enumerate(settings.notifications.slack.users if settings.notifications.slack else []):
+        if slack_user.agency is not None and slack_user.agency not in ids:
+            problems.append((("notifications", "slack", "users", index, "agency"),
+                             f"unknown agency {slack_user.agency!r}"))
+    slack_ids = {u.name: u.slack_id for u in settings.notifications.slack.users} if settings.notifications.slack else {}
+    problems += oncall_reference_problems(settings.notifications.oncall, set(ids), slack_ids)
     for index, key in enumerate(settings.api_keys):
         if key.agency is not None and key.agency not in ids:
             problems.append((("api_keys", index, "agency"), f"unknown agency {key.agency!r}"))

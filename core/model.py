@@ -199,6 +199,7 @@ class Comment(_Record):
     at: datetime
     author: str
     text: str
+    to_chat: bool = False  # also posted in the incident's chat thread
 
 
 class Task(_Record):

@@ -106,8 +106,8 @@ def apply_fields(incident: Incident, changes: Mapping[str, Any], *, now: datetim
     return incident.model_copy(update=update)
 
 
-def add_comment(incident: Incident, text: str, *, actor: str, now: datetime) -> Incident:
-    comment = Comment(id=short_id("c"), at=now, author=actor, text=text)
+def add_comment(incident: Incident, text: str, *, actor: str, now: datetime, to_chat: bool = False) -> Incident:
+    comment = Comment(id=short_id("c"), at=now, author=actor, text=text, to_chat=to_chat)
     return incident.model_copy(update={"comments": [*incident.comments, comment]})
 
 

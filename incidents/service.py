@@ -79,6 +79,8 @@ class IncidentService:
         self.directory = directory
         self.settings = directory.settings
         self.clock = clock
+        #: Told of every change made through ``apply`` (before, after, actor) once it is stored: chat threads.
+        self.observers: list[Callable[[Incident, Incident, str], None]] = []
 
     # reading ----------------------------------------------------------------------------------
     def get(self, incident_id: str, *, scope: frozenset[str] | None) -> Incident:
@@ -97,6 +99,8 @@ class IncidentService:
         changed = mutate(current).model_copy(update={"updated": self.clock()})
         stored = self.store.update_incident(changed, expected_version=current.version or "")
         self.audit(stored, action, actor, *audit_diff(current.to_doc(), stored.to_doc()))
+        for observe in self.observers:
+            observe(current, stored, actor)
         return stored
 
     def audit(self, incident: Incident, action: str, actor: str, before: dict[str, Any] | None,

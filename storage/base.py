@@ -25,6 +25,7 @@ from canhgac.core.model import (
     Severity,
     Suppression,
 )
+from canhgac.storage.outbox import ChatNotice
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,24 @@ class Store(ABC):
     @abstractmethod
     def list_state(self, prefix: str, *, limit: int = 1000) -> dict[str, dict[str, Any]]:
         """State entries whose key starts with ``prefix`` (e.g. every source's status), by key."""
+
+    # chat outbox (storage/outbox.py) ------------------------------------------------------------
+    @abstractmethod
+    def put_chat_notices(self, notices: Sequence[ChatNotice]) -> int:
+        """Add notices; one whose id is already there is left as it is. Returns how many were new. Written
+        at once (not held by a unit of work): a notice must outlive a crash of the writer."""
+
+    @abstractmethod
+    def list_chat_notices(self, *, channel: str | None = None, limit: int = 1000) -> list[ChatNotice]:
+        """Waiting notices, oldest first (``created``, then id); a notice removed is never listed again."""
+
+    @abstractmethod
+    def update_chat_notice(self, notice: ChatNotice) -> None:
+        """Replace a waiting notice's delivery state (attempts, back-off, errors)."""
+
+    @abstractmethod
+    def delete_chat_notice(self, notice_id: str) -> None:
+        """Remove a notice (delivered); removing one that is gone is not an error."""
 
     # batching ---------------------------------------------------------------------------------
     @contextmanager

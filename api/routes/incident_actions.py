@@ -97,7 +97,8 @@ def reopen(incident_id: ObjectId, body: ReopenIn, principal: CurrentPrincipal, s
 def comment(incident_id: ObjectId, body: CommentIn, principal: CurrentPrincipal, service: ServiceDep,
             version: IfMatch, presenter: PresenterDep, response: Response) -> IncidentView:
     return _act(incident_id, principal, service, version, "comment",
-                lambda i: lifecycle.add_comment(i, body.text, actor=principal.name, now=service.clock()),
+                lambda i: lifecycle.add_comment(i, body.text, actor=principal.name, now=service.clock(),
+                                                      to_chat=body.to_chat),
                 presenter, response)
 
 

@@ -8,6 +8,7 @@ from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.deps import StoreDep
 from canhgac.api.problems import problem_responses
 from canhgac.collectors.status import SourceStatus, saved_statuses
+from canhgac.notifications.chat.health import chat_health
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -26,6 +27,8 @@ class SourceOut(BaseModel):
     dead_letters: int
     flagged: int = Field(description="events stored with a flag (invalid UTF-8, truncated, unknown fields…)")
     dropped: int = Field(description="UDP datagrams lost (socket overflow, or store down with the spool full)")
+    future_time: int = Field(0, description="events whose own time was too far ahead: stored at arrival time")
+    late: int = Field(0, description="events left out of correlation as later than the allowed lateness")
     committed_events: int
     lag_bytes: int = Field(description="bytes written but not yet read (spool: bytes waiting for the store)")
     lag_seconds: float = Field(description="how long the source has been behind (0 when caught up)")
@@ -51,3 +54,21 @@ def list_sources(request: Request, principal: CurrentPrincipal, store: StoreDep)
     statuses = current_statuses(store, getattr(request.app.state, "collection", None))
     visible = [s for s in statuses if principal.scope is None or (s.agency is not None and s.agency in principal.scope)]
     return [SourceOut.model_validate(s.doc()) for s in visible]
+
+
+class ChatChannelOut(BaseModel):
+    channel: str
+    waiting: int = Field(description="notices in the outbox not yet accepted by Slack")
+    oldest: str | None
+    error: str | None = Field(description="Slack's error code when the channel is stuck (not_in_channel, …)")
+    error_at: str | None
+    attempts: int
+    reason_vi: str | None = Field(description="what is wrong and what to do, in Vietnamese")
+    reason_en: str | None
+
+
+@router.get("/sources/chat", response_model=list[ChatChannelOut],
+            summary="Chat delivery per Slack channel: notices waiting, and why a channel is stuck (within your scope)")
+def chat_channels(principal: CurrentPrincipal, store: StoreDep) -> list[ChatChannelOut]:
+    entries = [h for h in chat_health(store) if principal.scope is None or h.agencies & principal.scope]
+    return [ChatChannelOut.model_validate(h.doc()) for h in entries]

@@ -132,9 +132,11 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     from canhgac.api.app import create_app
     from canhgac.detectors.anomaly import TrafficAnomalyDetector
     from canhgac.detectors.scheduled import schedule_anomaly_job
+    from canhgac.notifications.escalation.scheduled import schedule_escalation_job
     from canhgac.runtime import Runtime
 
     language = cli_language(settings.language)
+    stop_asked = hold_stop_signals()
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
@@ -158,6 +160,7 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     if anomaly.enabled:
         schedule_anomaly_job(scheduler, TrafficAnomalyDetector(runtime.store, anomaly),
                              runtime.pipeline.raise_alerts, anomaly.interval_seconds)
+    schedule_escalation_job(scheduler, runtime.store, settings, runtime.directory)  # on-call chain, every minute
     app = create_app(settings, runtime.store, directory=runtime.directory)
     app.state.collection = collection  # the push endpoints (api/routes/ingest.py) deliver through it
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
@@ -168,7 +171,9 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
         sockets.append(relay)
         helpers = start_api_workers(settings, sock, workers - 1, relay.getsockname()[1])
     if duration is not None:
-        threading.Timer(duration, lambda: setattr(server, "should_exit", True)).start()
+        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True  # a stop before the duration is over must not wait for it
+        timer.start()
     for thread in background_threads:
         thread.start()
     scheduler.start()
@@ -179,10 +184,12 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     try:
         stop_on_sigterm()
         gc.freeze()  # what start-up built lives as long as the process: full collections need not walk it
-        server.run(sockets=sockets)  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or when duration is over
+        if not stop_asked.is_set():  # a stop asked while starting: straight to the shutdown
+            server.run(sockets=sockets)  # returns on Ctrl-C or SIGTERM (uvicorn shuts down first) or duration over
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the signal after its own clean shutdown; ours follows below
     finally:
+        hold_stop_signals()  # a second SIGTERM must not cut the shutdown short (systemd sends SIGKILL if it lasts)
         stop_api_workers(helpers)
         stop.set()
         scheduler.shutdown(wait=True)  # a running job still holds the store
@@ -193,6 +200,20 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
             listening.close()
         print(message("stopped", language), flush=True)
     return 0
+
+
+def hold_stop_signals() -> threading.Event:
+    """SIGTERM and SIGINT only noted from now on (set on the event): a stop asked while the server starts or
+    shuts down waits for that to finish instead of killing the process half-way (exit 143, state unsaved)."""
+    asked = threading.Event()
+
+    def note(signum: int, frame: object) -> None:
+        asked.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, note)
+    return asked
 
 
 def stop_on_sigterm() -> None:
@@ -263,7 +284,8 @@ def loaded_summary(runtime: Runtime, language: str) -> list[str]:
         lines.append(message("serve.syslog", language, listeners=", ".join(
             f"{listener.name} ({listener.host}"
             + (f", UDP {listener.udp_port}" if listener.udp_port else "")
-            + (f", TCP {listener.tcp_port}" if listener.tcp_port else "") + ")"
+            + (f", TCP {listener.tcp_port}" if listener.tcp_port else "")
+            + (f", RELP {listener.relp_port}" if listener.relp_port else "") + ")"
             for listener in settings.collection.syslog)))
     pushed = collection.http_sources()
     if pushed:

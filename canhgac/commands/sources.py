@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 import orjson
 
@@ -32,6 +33,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def run(args: argparse.Namespace) -> int:
     from canhgac.collectors.status import saved_statuses
     from canhgac.core.directory import Directory
+    from canhgac.notifications.chat.health import chat_health, health_table
     from canhgac.storage import open_store
 
     settings = load_settings(args.config)
@@ -40,14 +42,23 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         statuses = [s for s in saved_statuses(store) if scope is None or s.agency in scope]
+        chat = [h for h in chat_health(store) if scope is None or h.agencies & scope]
     finally:
         store.close()
     if args.format == "jsonl":
         for status in statuses:
             sys.stdout.write(printable_json(orjson.dumps(status.doc()).decode()) + "\n")
+        for entry in chat:
+            doc = {"id": f"slack:{entry.channel}", "kind": "slack", **entry.doc(language)}
+            sys.stdout.write(printable_json(orjson.dumps(doc).decode()) + "\n")
         return 0
+    if chat:  # the chat outbox: what waits per channel and why (canhgac.notifications.chat.health)
+        _print_table(health_table(chat, language))
+        if statuses:
+            print()
     if not statuses:
-        print(message("none", language), file=sys.stderr)
+        if not chat:
+            print(message("none", language), file=sys.stderr)
         return 0
     rows = [COLUMNS[language]]
     for s in statuses:
@@ -55,8 +66,12 @@ def run(args: argparse.Namespace) -> int:
                      number(s.dropped, language), number(s.future_time, language), number(s.late, language),
                      number(s.lag_bytes, language), number(s.lag_seconds, language, 1),
                      number(s.events_per_second, language, 1), (s.last_error or "")[:60]))
-    rows = [tuple(printable(str(cell)) for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    _print_table(rows)
     return 0
+
+
+def _print_table(rows: Sequence[Sequence[object]]) -> None:
+    cells = [tuple(printable(str(cell)) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -125,7 +125,7 @@ class _State:
     watermarks: dict[str, int] = field(default_factory=dict)
     swept: dict[str, int] = field(default_factory=dict)
     late: int = 0
-    late_by_source: dict[str, int] = field(default_factory=dict)
+    late_by_source: dict[str, set[str]] = field(default_factory=dict)  # log.file.path → ids of late events
     dirty: bool = False
 
 
@@ -156,12 +156,12 @@ class CorrelationEngine:
 
     def drain_late(self) -> dict[str, int]:
         """Events left out as too late for their correlation group since the last call, per ``log.file.path``."""
-        found: dict[str, int] = {}
+        found: dict[str, set[str]] = {}
         for state in self.states.values():
-            for source, count in state.late_by_source.items():
-                found[source] = found.get(source, 0) + count
+            for source, ids in state.late_by_source.items():
+                found.setdefault(source, set()).update(ids)  # late for three correlations is one event left out
             state.late_by_source.clear()
-        return found
+        return {source: len(ids) for source, ids in found.items()}
 
     def observe(self, rule_id: str, event: Event, evidence: tuple[str, ...] = ()) -> list[Alert]:
         """One match of ``rule_id`` on ``event``; alerts of the correlations it completes (chains included)."""
@@ -193,7 +193,7 @@ class CorrelationEngine:
         if window is not None and moment < window.newest - self.lateness:
             state.late += 1
             source = str(event.get("log.file.path") or "")
-            state.late_by_source[source] = state.late_by_source.get(source, 0) + 1
+            state.late_by_source.setdefault(source, set()).add(str(event.get("event.id")))
             return None
         agency_key = key[0]
         if moment > state.watermarks.get(agency_key, 0):

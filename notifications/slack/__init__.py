@@ -1,4 +1,4 @@
 from canhgac.notifications.slack.client import slack_client
-from canhgac.notifications.slack.notifier import SlackNotifier
+from canhgac.notifications.slack.sender import SlackSender
 
-__all__ = ["SlackNotifier", "slack_client"]
+__all__ = ["SlackSender", "slack_client"]

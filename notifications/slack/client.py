@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from canhgac.core.config import SlackSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+#: Seconds before a call is given up (its outcome unknown: the dispatcher looks the message up before resending).
+TIMEOUT_SECONDS = 10
 
 
-def slack_client(settings: SlackSettings, token: str) -> WebClient:
-    """A client that waits out Slack's rate limits (429 + Retry-After) and retries dropped connections."""
-    client = WebClient(token=token, base_url=settings.base_url, timeout=10)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+def slack_client(settings: SlackSettings, token: str, *, timeout: float = TIMEOUT_SECONDS) -> WebClient:
+    """A client without retries of its own: the outbox dispatcher waits out 429s (``Retry-After``) and retries
+    failures with back-off, keeping each channel's order and a record of what may already be posted."""
+    client = WebClient(token=token, base_url=settings.base_url, timeout=int(timeout) or 1)
+    client.retry_handlers.clear()
     return client

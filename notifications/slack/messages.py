@@ -13,8 +13,10 @@ from typing import Any
 
 from canhgac.core.directory import Directory
 from canhgac.core.i18n import term
+from canhgac.core.model import Incident
 from canhgac.core.timeutil import local_display
 from canhgac.incidents.service import IncidentChange
+from canhgac.notifications.slack.buttons import incident_buttons, incident_url
 
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -27,6 +29,8 @@ _DEFANGED_SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fx
 #: ``user@example.com``) that Slack would link; dotted numbers (addresses, versions) are left alone.
 _HOST_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+ASSIGNEE = {"vi": "Người xử lý", "en": "Assignee"}
+OPEN_PAGE = {"vi": "Mở sự cố trên Canh Gác", "en": "Open the incident in Canh Gác"}
 
 
 def escape(text: str) -> str:
@@ -60,9 +64,16 @@ def label(text: str) -> dict[str, Any]:
 
 
 def incident_message(change: IncidentChange, directory: Directory, language: str) -> tuple[str, list[dict]]:
-    incident = change.incident
-    title = incident.title_en if language == "en" and incident.title_en else incident.title
+    """The top message as it was first posted (a new incident, or a severity rise)."""
     headline = term("new_incident" if change.created else "severity_raised", language)
+    return top_message(change.incident, directory, language, headline=headline)
+
+
+def top_message(incident: Incident, directory: Directory, language: str, *, headline: str | None = None,
+                public_url: str | None = None) -> tuple[str, list[dict]]:
+    """An incident's top message: key facts as they are now, the link to its page and the buttons."""
+    headline = headline or term("incident", language).capitalize()
+    title = incident.title_en if language == "en" and incident.title_en else incident.title
     severity = term(f"severity.{incident.severity.value}", language)
     agency = directory.agencies.get(incident.agency)
     agency_name = agency.name(language) if agency else incident.agency
@@ -74,6 +85,9 @@ def incident_message(change: IncidentChange, directory: Directory, language: str
         (term("source", language), incident.entities.get("source.ip", "—")),
         (term("alerts", language), str(incident.alert_count)),
         (term("first_seen", language), local_display(incident.first_seen)),
+        (term("state", language), term(f"state.{incident.state.value}", language)),
+        (ASSIGNEE[language], incident.assignee or "—"),
+        (term("last_seen", language), local_display(incident.last_seen)),
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"{headline} {incident.id}", HEADER_LIMIT)},
@@ -82,6 +96,26 @@ def incident_message(change: IncidentChange, directory: Directory, language: str
     for start in range(0, len(facts), FACTS_PER_SECTION):
         fields: list[dict[str, Any]] = []
         for name, value in facts[start:start + FACTS_PER_SECTION]:
-            fields += [label(name), plain(value, FIELD_LIMIT)]
+            # An account name is ours, not the logs': escaped, but its dots are not defanged.
+            text = plain(value, FIELD_LIMIT) if name != ASSIGNEE[language] else \
+                {"type": "plain_text", "text": escape(value)[:FIELD_LIMIT], "emoji": False}
+            fields += [label(name), text]
         blocks.append({"type": "section", "fields": fields})
+    if public_url:  # our own address and a quoted id: the one link in the message
+        link = escape(incident_url(public_url, incident.id))
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"<{link}|{OPEN_PAGE[language]}>", "verbatim": True}]})
+    buttons = incident_buttons(incident, public_url, language)
+    if buttons is not None:
+        blocks.append(buttons)
     return untrusted(f"{headline} {incident.id}: {title} ({severity})", SECTION_LIMIT), blocks
+
+
+def reply_message(text: str, *, trusted_mrkdwn: bool = False) -> tuple[str, list[dict]]:
+    """A message in an incident's thread. ``text`` is sent as plain_text and must be inert already (``untrusted``
+    applied to log-derived parts, ``escape`` to the rest), unless it is our own mrkdwn (escalation: mentions of the
+    on-call person we chose)."""
+    text = _PARTIAL_ENTITY.sub("", text[:SECTION_LIMIT]) or "—"
+    if trusted_mrkdwn:
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]
+    return text, [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": False}}]

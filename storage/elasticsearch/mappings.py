@@ -70,7 +70,7 @@ def _mappings(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 #: Index families written in place (updated, not append-only): plain indices, one each.
-IN_PLACE_FAMILIES = ("alerts", "incidents", "records", "audit", "deadletters", "state")
+IN_PLACE_FAMILIES = ("alerts", "incidents", "records", "audit", "deadletters", "state", "outbox")
 _NAME_UNSAFE = re.compile(r"[^a-z0-9_.]+")
 
 
@@ -109,6 +109,7 @@ def family_mappings() -> dict[str, dict[str, Any]]:
         "deadletters": _mappings({"received": {"type": "date"}, "offset": {"type": "long"},
                                   "raw": {"type": "keyword", "index": False, "doc_values": False}}),
         "state": _mappings({"value": UNINDEXED, "number": {"type": "long"}}),
+        "outbox": _mappings({"order": {"type": "long"}, "doc": UNINDEXED}),
     }
 
 

@@ -58,6 +58,7 @@ from canhgac.storage.elasticsearch.mappings import event_target, events_pattern
 from canhgac.storage.elasticsearch.setup import Cluster, delete_expired, install
 from canhgac.storage.elasticsearch.work import incident_of_audit
 from canhgac.storage.elasticsearch.writes import VIEW_CLOSED_DAYS, WritePath, refused_letter
+from canhgac.storage.outbox import ChatNotice
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
@@ -378,6 +379,30 @@ class ElasticsearchStore(WritePath, Store):
                             sort=[{"key": {"order": "asc", "unmapped_type": "keyword"}}])
         return {h["_source"]["key"]: h["_source"]["value"] for h in hits}
 
+    # chat outbox: refreshed on every write, so the dispatcher's next listing never shows a removed notice -----
+    def put_chat_notices(self, notices: Sequence[ChatNotice]) -> int:
+        if not notices:
+            return 0
+        index = self._index("outbox")
+        created = self._bulk_create(lambda _: index, ((n.id, _outbox_doc(n)) for n in notices), exact_new=True)
+        self._guard(self.client.indices.refresh, index=index)
+        return len(created)
+
+    def list_chat_notices(self, *, channel: str | None = None, limit: int = 1000) -> list[ChatNotice]:
+        query = _bool([{"term": {"channel": channel}}] if channel is not None else [])
+        hits = self._search(self._index("outbox"), query, size=limit, sort=[{"order": "asc"}, {"id": "asc"}])
+        return [ChatNotice.model_validate(h["_source"]["doc"]) for h in hits]
+
+    def update_chat_notice(self, notice: ChatNotice) -> None:
+        self._guard(self.client.index, index=self._index("outbox"), id=notice.id, document=_outbox_doc(notice),
+                    refresh=True)
+
+    def delete_chat_notice(self, notice_id: str) -> None:
+        try:
+            self._guard(self.client.delete, index=self._index("outbox"), id=notice_id, refresh=True)
+        except NotFoundError:
+            return
+
     def delete_expired(self, before: datetime) -> int:
         return int(self._guard(delete_expired, self.client, self.prefix, before))
 
@@ -398,6 +423,11 @@ def _record_id(kind: str, doc: dict[str, Any]) -> str:
     return str(doc.get("sha256") if kind == "api_key" else doc.get("id"))
 
 
+
+
+def _outbox_doc(notice: ChatNotice) -> dict[str, Any]:
+    return {"id": notice.id, "channel": notice.channel, "order": int(notice.created.timestamp() * 1_000_000),
+            "doc": notice.to_doc()}
 
 
 def _epoch_ms(moment: datetime) -> int:

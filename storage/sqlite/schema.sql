@@ -38,3 +38,9 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 
 CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
+
+-- The chat outbox (storage/outbox.py): notices until the chat service accepted them; per channel oldest first.
+CREATE TABLE IF NOT EXISTS chat_outbox (
+  id TEXT PRIMARY KEY, channel TEXT NOT NULL, created INTEGER NOT NULL, doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_outbox_order ON chat_outbox (channel, created, id);

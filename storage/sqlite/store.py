@@ -26,6 +26,7 @@ from canhgac.storage.base import (
     check_alert_field,
     check_alert_sum_fields,
 )
+from canhgac.storage.outbox import ChatNotice
 from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, retention
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
@@ -376,6 +377,30 @@ class SqliteStore(Store):
         rows = self._conn().execute("SELECT key, doc FROM state WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
                                     (len(prefix), prefix, limit))
         return {key: orjson.loads(doc) for key, doc in rows}
+
+    # chat outbox ------------------------------------------------------------------------------
+    def put_chat_notices(self, notices: Sequence[ChatNotice]) -> int:
+        rows = [(n.id, n.channel, int(n.created.timestamp() * 1_000_000), orjson.dumps(n.to_doc()).decode())
+                for n in notices]
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO chat_outbox (id, channel, created, doc) VALUES (?, ?, ?, ?)", rows)
+            return conn.total_changes - before
+
+    def list_chat_notices(self, *, channel: str | None = None, limit: int = 1000) -> list[ChatNotice]:
+        where, params = ("WHERE channel = ? ", [channel]) if channel is not None else ("", [])
+        rows = self._conn().execute(f"SELECT doc FROM chat_outbox {where}ORDER BY created, id LIMIT ?",
+                                    [*params, limit])
+        return [ChatNotice.model_validate_json(r[0]) for r in rows]
+
+    def update_chat_notice(self, notice: ChatNotice) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE chat_outbox SET doc = ? WHERE id = ?", (orjson.dumps(notice.to_doc()).decode(),
+                                                                         notice.id))
+
+    def delete_chat_notice(self, notice_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM chat_outbox WHERE id = ?", (notice_id,))
 
     def delete_expired(self, before: datetime) -> int:
         with self._write() as conn:

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from canhgac.core.config import NotificationRoute, NotificationSettings, Settings, SlackSettings
-from canhgac.core.directory import Directory
+from canhgac.core.config import Settings
 from canhgac.core.model import Incident, Severity
 from canhgac.incidents.service import IncidentChange
-from canhgac.notifications.slack import SlackNotifier, slack_client
-from canhgac.notifications.slack import notifier as slack_notifier_module
+from canhgac.storage.base import Store
 
+from tests.notifications.chat_harness import FakeClock, chat_settings, dispatcher_for, writer_for
 from tests.notifications.fake_slack import FakeSlack
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -27,21 +26,19 @@ LIVE = ["http://", "https://", "www.evil.example", "evil.example", "<!here>", "<
 
 
 @pytest.fixture
-def sent(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setattr(slack_notifier_module, "CHANNEL_INTERVAL", 0.0)
+def sent(settings: Settings, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     fake = FakeSlack()
     try:
-        slack = SlackSettings(base_url=fake.base_url)
-        routes = [NotificationRoute(name="all", channel="#soc", min_severity=Severity.low)]
-        notifier = SlackNotifier(slack_client(slack, "xoxb-test"),
-                                 NotificationSettings(slack=slack, routes=routes), Directory(settings))
-        incident = Incident(id="BDH-2026-000001", agency="binhdinh", system="dvc-binhdinh", title=HOSTILE_TITLE,
-                            severity=Severity.high, fingerprint="f", rule_id="r",
-                            entities={"source.ip": HOSTILE_SOURCE}, alert_count=1, first_seen=T0, last_seen=T0)
-        notifier.notify([IncidentChange(incident, created=True)])
-        notifier.close()
-        assert notifier.stats.sent == 1, notifier.stats.last_error  # valid Block Kit (the fake checks limits)
-        [request] = fake.requests
+        settings = chat_settings(settings, fake, monkeypatch)
+        incident = sqlite_store.create_incident(Incident(
+            id="BDH-2026-000001", agency="binhdinh", system="dvc-binhdinh", title=HOSTILE_TITLE,
+            severity=Severity.high, fingerprint="f", rule_id="r", entities={"source.ip": HOSTILE_SOURCE},
+            alert_count=1, first_seen=T0, last_seen=T0))
+        writer_for(sqlite_store, settings).notify([IncidentChange(incident, created=True)])
+        dispatcher = dispatcher_for(sqlite_store, settings, FakeClock())
+        assert dispatcher.drain(timeout=60)
+        assert dispatcher.stats.sent == 2, dispatcher.stats.last_error  # valid Block Kit (the fake checks limits)
+        request = fake.calls("chat.postMessage")[0]
         if isinstance(request.get("blocks"), str):
             request["blocks"] = json.loads(request["blocks"])
         yield request
@@ -73,6 +70,10 @@ def test_untrusted_values_never_arrive_as_mrkdwn(sent: dict[str, Any]) -> None:
 
 def test_urls_are_defanged_and_mentions_escaped_everywhere(sent: dict[str, Any]) -> None:
     everything = json.dumps(sent["blocks"], ensure_ascii=False) + sent["text"]
+    # The one link is ours: the incident's page on the configured public address.
+    ours = "https://soc.example.gov.vn/#incident/BDH-2026-000001"
+    assert everything.count("https://") == everything.count(ours) >= 1
+    everything = everything.replace(ours, "")
     for piece in LIVE:
         assert piece not in everything, f"{piece!r} would be live in Slack"
     assert "hxxps://dangnhap[.]evil[.]example/login" in everything and "www[.]evil[.]example" in everything
