@@ -62,7 +62,10 @@ class SyslogParser:
             if read:
                 return fields
             tags = [UNREAD_BODY_TAG]
-        web = self.router.read(envelope)
+        # A file read as auth logs (``--source sshd``) that holds bare access lines is the wrong --source: fail
+        # so the hint names the format, rather than quietly reading it as something else.
+        guess = not (envelope.bare and self.dataset == "system.auth")
+        web = self.router.read(envelope) if guess else None
         if web is not None:
             web_fields, text = web
             if text != envelope.message:  # what looked like a tag was the line's own first word
