@@ -26,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from canhgac.collectors.connections import accept_connections, received
 from canhgac.collectors.lines import LineDecoder, Origin
 from canhgac.collectors.raw import RawLine
 
@@ -134,20 +135,8 @@ class RelpListener:
     def run(self, stop: threading.Event) -> None:
         assert self.sock is not None
         try:
-            while not stop.is_set():
-                try:
-                    connection, address = self.sock.accept()
-                except TimeoutError:
-                    continue
-                except OSError as exc:
-                    if not stop.is_set():
-                        self.server.board.error(self.source_id, f"accepting: {exc}")
-                    continue
-                if not self._connections.acquire(blocking=False):
-                    connection.close()
-                    continue
-                threading.Thread(target=self._serve, args=(connection, address[0], stop), daemon=True,
-                                 name=f"syslog-relp-{address[0]}").start()
+            accept_connections(self.sock, stop, board=self.server.board, source_id=self.source_id,
+                               limit=self._connections, serve=self._serve, kind="relp")
         finally:
             self.sock.close()
 
@@ -155,20 +144,14 @@ class RelpListener:
     def _serve(self, connection: socket.socket, sender: str, stop: threading.Event) -> None:
         reader = RelpReader(self.listener.max_message_bytes + 1024)
         seen: OrderedDict[bytes, int] = OrderedDict()
-        connection.settimeout(0.5)
         try:
-            while not stop.is_set():
-                try:
-                    chunk = connection.recv(1 << 18)
-                except TimeoutError:
-                    continue
-                if not chunk:
-                    return
+            for chunk in received(connection, stop):
                 replies, closing = self._answer(reader.feed(chunk), sender, seen)
                 connection.sendall(replies)
                 if closing:
                     return
-            connection.sendall(b"0 serverclose 0\n")  # shutting down: the sender keeps what is unanswered
+            if stop.is_set():
+                connection.sendall(b"0 serverclose 0\n")  # shutting down: the sender keeps what is unanswered
         except RelpError as exc:
             self.server.board.error(self.source_id, f"connection from {sender}: {exc}")
             self._send_quietly(connection, b"0 serverclose 0\n")

@@ -17,6 +17,7 @@ import struct
 import threading
 import time
 
+from canhgac.collectors.connections import accept_connections, received
 from canhgac.collectors.context import SourceContext
 from canhgac.collectors.delivery import Batch
 from canhgac.collectors.framing import TcpFramer
@@ -207,36 +208,15 @@ class SyslogServer:
     # TCP --------------------------------------------------------------------------------------------
     def _accept(self, stop: threading.Event) -> None:
         assert self.tcp is not None
-        while not stop.is_set():
-            try:
-                connection, address = self.tcp.accept()
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                if stop.is_set():
-                    return
-                self.board.error(self.tcp_id, f"accepting: {exc}")
-                continue
-            if not self._connections.acquire(blocking=False):
-                self.board.error(self.tcp_id, f"too many connections; refused {address[0]}")
-                connection.close()
-                continue
-            threading.Thread(target=self._serve, args=(connection, address[0], stop), daemon=True,
-                             name=f"syslog-tcp-{address[0]}").start()
+        accept_connections(self.tcp, stop, board=self.board, source_id=self.tcp_id, limit=self._connections,
+                           serve=self._serve, kind="tcp")
 
     def _serve(self, connection: socket.socket, sender: str, stop: threading.Event) -> None:
         stream = f"syslog-tcp:{sender}:{time.time_ns()}"
         decoder = self._decoder(stream, sender)
         framer = TcpFramer(self.listener.max_message_bytes)
-        connection.settimeout(0.5)
         try:
-            while not stop.is_set():
-                try:
-                    chunk = connection.recv(1 << 18)
-                except TimeoutError:
-                    continue
-                if not chunk:
-                    break
+            for chunk in received(connection, stop):
                 frames = framer.feed(chunk)
                 if frames:
                     # Blocks while the store is down and the spool is full: we stop reading, TCP slows the sender.
