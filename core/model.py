@@ -313,6 +313,27 @@ class Incident(_Record):
         return self.detected_at or self.created
 
 
+CLOSED_STATES = frozenset({IncidentState.resolved, IncidentState.closed})
+
+
+def closed_at(incident: Incident) -> datetime | None:
+    """When the incident last entered resolved or closed, if it is there now."""
+    if incident.state not in CLOSED_STATES:
+        return None
+    for change in reversed(incident.history):
+        if change.to_state in CLOSED_STATES and (change.from_state is None or change.from_state not in CLOSED_STATES):
+            return change.at
+    return incident.updated
+
+
+def acknowledged_at(incident: Incident) -> datetime | None:
+    """When the incident first left ``new``: the end of the time to acknowledge."""
+    for change in incident.history:
+        if change.from_state is IncidentState.new and change.to_state is not IncidentState.new:
+            return change.at
+    return None
+
+
 class AuditEntry(_Record):
     """An append-only record of one change: who, when, what it was, what it became."""
 

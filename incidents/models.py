@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from canhgac.core.errors import CanhGacError
-from canhgac.core.model import Alert, Incident, IncidentState
+from canhgac.core.model import CLOSED_STATES, Alert, Incident, acknowledged_at, closed_at
 
-CLOSED_STATES = frozenset({IncidentState.resolved, IncidentState.closed})
 SYSTEM_ACTOR = "canhgac"
+__all__ = ["CLOSED_STATES", "SYSTEM_ACTOR", "acknowledged_at", "closed_at"]  # the clock facts live in core
 
 
 @dataclass
@@ -33,19 +32,3 @@ class InvalidChange(CanhGacError):
         super().__init__(f"{field_name}: {message}")
 
 
-def closed_at(incident: Incident) -> datetime | None:
-    """When the incident last entered resolved or closed, if it is there now."""
-    if incident.state not in CLOSED_STATES:
-        return None
-    for change in reversed(incident.history):
-        if change.to_state in CLOSED_STATES and (change.from_state is None or change.from_state not in CLOSED_STATES):
-            return change.at
-    return incident.updated
-
-
-def acknowledged_at(incident: Incident) -> datetime | None:
-    """When the incident first left ``new``: the end of the time to acknowledge."""
-    for change in incident.history:
-        if change.from_state is IncidentState.new and change.to_state is not IncidentState.new:
-            return change.at
-    return None

@@ -5,12 +5,16 @@ Score (0–100, higher is better), documented in docs/decisions/0024-posture-sco
         − min(30, 10 × overdue legal deadlines + 2 × overdue SLA clocks)
         − 20 × (1 − SLA compliance over the period)
         − min(10, 5 × open serious incidents)
+
+Computed by store aggregations over facts stored with every incident, the clocks' lengths and the serious test
+given as filter bounds (docs/decisions/0046-posture-by-aggregation.md); ``load`` reads and assesses incidents,
+for what must see each one.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -19,15 +23,16 @@ from canhgac.core.config import AgencyLevel
 from canhgac.core.directory import Directory
 from canhgac.core.model import OPEN_STATES, Incident, IncidentState, Severity
 from canhgac.core.timeutil import VIETNAM
-from canhgac.incidents.clocks import LEGAL_KINDS, Clock, ClockKind, clocks, time_to_acknowledge, time_to_resolve
-from canhgac.incidents.models import closed_at
+from canhgac.incidents.clocks import LEGAL_KINDS, Clock, ClockKind, clocks
 from canhgac.incidents.serious import assess
 from canhgac.storage.base import IncidentCursor, IncidentQuery, Store
+from canhgac.storage.incident_facts import PostureCounts, PostureRules
 from pydantic import BaseModel, Field
 
 WEIGHTS = {Severity.low: 1, Severity.medium: 3, Severity.high: 6, Severity.critical: 10}
 PAGE = 1000
 MAX_INCIDENTS = 100_000
+MAX_OVERDUE_INCIDENTS = 100
 TOP = 5
 
 
@@ -81,6 +86,7 @@ class Posture(BaseModel):
     top_systems: list[Count]
     top_rules: list[Count]
     overdue: list[OverdueItem]
+    overdue_total: int = Field(0, description="Overdue clocks in all (the list may hold only the oldest)")
     score: float
     score_parts: ScoreParts
     weeks: list[WeekStats] = Field(default_factory=list, description="Week by week (Monday first, Vietnam time)")
@@ -141,78 +147,111 @@ def load(store: Store, directory: Directory, scope: frozenset[str] | None, since
     return out
 
 
-def _mean(values: Iterable[timedelta | None]) -> float | None:
-    seconds = [v.total_seconds() for v in values if v is not None]
-    return sum(seconds) / len(seconds) if seconds else None
+def rules_of(directory: Directory) -> PostureRules:
+    """The clock lengths and the serious test of the configuration and the directory, as aggregation bounds."""
+    incidents = directory.settings.incidents
+    deadlines, test = incidents.deadlines, incidents.serious
+    return PostureRules(
+        acknowledge={s: timedelta(minutes=incidents.sla_for(s).acknowledge_minutes) for s in Severity},
+        resolve={s: timedelta(hours=incidents.sla_for(s).resolve_hours) for s in Severity},
+        incident_notice=timedelta(hours=deadlines.incident_notice_hours),
+        breach_notice=timedelta(hours=deadlines.breach_notice_hours),
+        serious_report=timedelta(hours=deadlines.serious_initial_report_hours),
+        exempt_resolutions=frozenset(deadlines.notice_exempt_resolutions),
+        serious_systems=frozenset(system_id for system_id, system in directory.systems.items()
+                                  if system.security_level >= test.min_security_level),
+        serious_categories=frozenset(c.value for c in test.categories))
 
 
-def posture(items: list[Assessed], *, agency: str | None, since: datetime, now: datetime) -> Posture:
-    open_items = [a for a in items if a.incident.state.is_open]
-    recent = [a for a in items if a.incident.detected >= since]
-    sla = [c for a in recent for c in a.clocks if c.kind in (ClockKind.acknowledge, ClockKind.resolve)]
-    met = sum(1 for c in sla if c.status.value == "met")
-    missed = sum(1 for c in sla if c.missed)
-    compliance = met / (met + missed) if met + missed else None
-    overdue = [OverdueItem(incident_id=a.incident.id, agency=a.incident.agency, kind=c.kind, due=c.due)
-               for a in items for c in a.clocks if c.overdue]
-    legal_overdue = sum(1 for o in overdue if o.kind in LEGAL_KINDS)
-    serious_open = sum(1 for a in open_items if a.serious)
+def _compliance(counts: PostureCounts) -> float | None:
+    judged = counts.sla_met + counts.sla_missed
+    return counts.sla_met / judged if judged else None
+
+
+def _score(counts: PostureCounts) -> tuple[ScoreParts, float]:
+    legal = sum(counts.overdue[kind.value] for kind in LEGAL_KINDS)
+    sla = sum(counts.overdue.values()) - legal
+    compliance = _compliance(counts)
     parts = ScoreParts(
-        open_incidents=min(40, sum(WEIGHTS[a.incident.severity] for a in open_items)),
-        overdue=min(30, 10 * legal_overdue + 2 * (len(overdue) - legal_overdue)),
+        open_incidents=min(40, sum(WEIGHTS[s] * n for s, n in counts.open_by_severity.items())),
+        overdue=min(30, 10 * legal + 2 * sla),
         sla=round(20 * (1 - compliance), 2) if compliance is not None else 0.0,
-        serious=min(10, 5 * serious_open))
-    score = round(max(0.0, 100 - parts.open_incidents - parts.overdue - parts.sla - parts.serious), 1)
-    return Posture(
-        agency=agency, period_start=since, period_end=now, open_total=len(open_items),
-        open_by_severity={s: sum(1 for a in open_items if a.incident.severity is s) for s in Severity},
-        open_by_state={s: sum(1 for a in open_items if a.incident.state is s) for s in OPEN_STATES},
-        serious_open=serious_open, trend=_trend(items, since, now),
-        mtta_seconds=_mean(time_to_acknowledge(a.incident) for a in recent),
-        mttr_seconds=_mean(time_to_resolve(a.incident) for a in recent),
-        sla_met=met, sla_missed=missed, sla_compliance=round(compliance, 4) if compliance is not None else None,
-        top_systems=_top(a.incident.system for a in recent if a.incident.system),
-        top_rules=_top(a.incident.rule_id for a in recent), overdue=sorted(overdue, key=lambda o: o.due),
-        score=score, score_parts=parts)
+        serious=min(10, 5 * counts.serious_open))
+    return parts, round(max(0.0, 100 - parts.open_incidents - parts.overdue - parts.sla - parts.serious), 1)
 
 
-def _top(values: Iterable[str | None]) -> list[Count]:
-    counts = Counter(v for v in values if v)
-    return [Count(key=k, count=n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+def _counted(store: Store, scope: frozenset[str] | None, since: datetime, now: datetime,
+             rules: PostureRules) -> PostureCounts:
+    total = PostureCounts()
+    for counts in store.posture_counts(scope, since=since, now=now, rules=rules).values():
+        total.add(counts)
+    return total
 
 
-def _trend(items: list[Assessed], since: datetime, now: datetime) -> list[DayCount]:
+def overdue_items(incidents: Iterable[Incident], directory: Directory, now: datetime) -> list[OverdueItem]:
+    settings = directory.settings
+    items = [OverdueItem(incident_id=i.id, agency=i.agency, kind=c.kind, due=c.due) for i in incidents
+             for c in clocks(i, settings, now, serious=assess(i, directory, settings).serious) if c.overdue]
+    return sorted(items, key=lambda o: o.due)
+
+
+def posture(store: Store, directory: Directory, scope: frozenset[str] | None, *, agency: str | None,
+            since: datetime, now: datetime, overdue_limit: int = MAX_OVERDUE_INCIDENTS) -> Posture:
+    """The posture of ``scope`` from store aggregations; only incidents with an overdue clock are read, to list
+    them (the ``overdue_limit`` detected first; ``overdue_total`` counts every overdue clock)."""
+    rules = rules_of(directory)
+    counts = _counted(store, scope, since, now, rules)
+    parts, score = _score(counts)
+    compliance = _compliance(counts)
+    lists = store.posture_breakdown(scope, since=since, now=now, top=TOP)
+    overdue = overdue_items(store.overdue_incidents(scope, since=since, now=now, rules=rules,
+                                                    limit=overdue_limit), directory, now)
     first, last = since.astimezone(VIETNAM).date(), now.astimezone(VIETNAM).date()
-    opened = Counter(a.incident.detected.astimezone(VIETNAM).date() for a in items)
-    closed = Counter(when.astimezone(VIETNAM).date() for a in items if (when := closed_at(a.incident)) is not None)
-    days = (last - first).days + 1
-    return [DayCount(day=d, opened=opened[d], closed=closed[d])
-            for d in (first + timedelta(days=n) for n in range(days))]
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return Posture(
+        agency=agency, period_start=since, period_end=now, open_total=sum(counts.open_by_state.values()),
+        open_by_severity=counts.open_by_severity, open_by_state=counts.open_by_state,
+        serious_open=counts.serious_open,
+        trend=[DayCount(day=d, opened=lists.opened_by_day.get(d, 0), closed=lists.closed_by_day.get(d, 0))
+               for d in days],
+        mtta_seconds=counts.ack_total_ms / counts.ack_count / 1000 if counts.ack_count else None,
+        mttr_seconds=counts.resolve_total_ms / counts.resolve_count / 1000 if counts.resolve_count else None,
+        sla_met=counts.sla_met, sla_missed=counts.sla_missed,
+        sla_compliance=round(compliance, 4) if compliance is not None else None,
+        top_systems=_counts(lists.systems), top_rules=_counts(lists.rules), overdue=overdue,
+        overdue_total=sum(counts.overdue.values()), score=score, score_parts=parts)
 
 
-def ranking(items: list[Assessed], directory: Directory, level: AgencyLevel, *, since: datetime,
-            now: datetime) -> Ranking:
-    """Every current agency of ``level``, best score first; a dissolved unit's incidents count for its successor."""
+def _counts(values: dict[str, int]) -> list[Count]:
+    return [Count(key=k, count=n) for k, n in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+
+
+def ranking(store: Store, directory: Directory, level: AgencyLevel, *, since: datetime, now: datetime) -> Ranking:
+    """Every current agency of ``level``, best score first, from one aggregation per agency of the store; a
+    dissolved unit's incidents count for its successor."""
     ranked = [a for a in directory.agencies.values() if a.level is level and a.is_current]
-    owner = {agency_id: directory.owner_at(agency_id, level) for agency_id in directory.agencies}
-    groups: dict[str, list[Assessed]] = {a.id: [] for a in ranked}
-    for item in items:
-        key = owner.get(item.incident.agency)
-        if key is not None:
-            groups[key].append(item)
-    scored = [(posture(groups[a.id], agency=a.id, since=since, now=now), a) for a in ranked]
-    scored.sort(key=lambda pa: (-pa[0].score, pa[0].open_total, pa[1].id))
-    entries = [RankEntry(rank=n, agency=a.id, name_vi=a.name_vi, name_en=a.name_en, score=p.score,
-                         open_total=p.open_total, serious_open=p.serious_open, overdue=len(p.overdue),
-                         sla_compliance=p.sla_compliance) for n, (p, a) in enumerate(scored, start=1)]
+    groups = {a.id: PostureCounts() for a in ranked}
+    for agency_id, counts in store.posture_counts(None, since=since, now=now, rules=rules_of(directory)).items():
+        owner = directory.owner_at(agency_id, level) if agency_id in directory.agencies else None
+        if owner in groups:
+            groups[owner].add(counts)
+    scored = [(_score(groups[a.id])[1], groups[a.id], a) for a in ranked]
+    scored.sort(key=lambda sca: (-sca[0], sum(sca[1].open_by_state.values()), sca[2].id))
+    entries = []
+    for n, (score, counts, a) in enumerate(scored, start=1):
+        compliance = _compliance(counts)
+        entries.append(RankEntry(rank=n, agency=a.id, name_vi=a.name_vi, name_en=a.name_en, score=score,
+                                 open_total=sum(counts.open_by_state.values()), serious_open=counts.serious_open,
+                                 overdue=sum(counts.overdue.values()),
+                                 sla_compliance=round(compliance, 4) if compliance is not None else None))
     return Ranking(level=level, period_start=since, period_end=now, total=len(entries), entries=entries)
 
 
 class RankingCache:
     """Rankings by level and period, each computed at most once per ``lifetime`` of the service's clock.
 
-    A ranking reads and assesses every incident of the period and any signed-in caller may ask for it, so
-    it is not recomputed per request; a change shows within ``lifetime``. One ranking is computed at a time:
+    A ranking aggregates every incident of the period and any signed-in caller may ask for it, so it is not
+    recomputed per request; a change shows within ``lifetime``. One ranking is computed at a time:
     callers asking meanwhile wait for it instead of each starting their own.
     """
 
@@ -236,33 +275,13 @@ class RankingCache:
 
 
 # weeks (the posture view's trend lines) ---------------------------------------------------------------------
-def _open_at(incident: Incident, moment: datetime) -> bool:
-    """Whether the incident existed and was neither resolved nor closed at ``moment`` (from its history)."""
-    if incident.detected >= moment:
-        return False
-    state = IncidentState.new
-    for change in incident.history:
-        if change.at >= moment:
-            break
-        state = change.to_state
-    return state.is_open
-
-
-def weeks(items: list[Assessed], since: datetime, now: datetime) -> list[WeekStats]:
+def weeks(store: Store, scope: frozenset[str] | None, since: datetime, now: datetime) -> list[WeekStats]:
     """Opened, open at the week's end, MTTA and MTTR per week from the Monday of ``since``'s week to now."""
-    first = since.astimezone(VIETNAM).date()
-    first -= timedelta(days=first.weekday())
-    last = now.astimezone(VIETNAM).date()
     out = []
-    start = first
-    while start <= last:
-        begin = datetime.combine(start, datetime.min.time(), VIETNAM)
-        end = begin + timedelta(days=7)
-        opened = [a.incident for a in items if begin <= a.incident.detected < end]
-        mtta, mttr = _mean(time_to_acknowledge(i) for i in opened), _mean(time_to_resolve(i) for i in opened)
-        out.append(WeekStats(week_start=start, opened=len(opened),
-                             open_at_end=sum(1 for a in items if _open_at(a.incident, min(end, now))),
+    for week in store.posture_weeks(scope, since=since, now=now):
+        mtta = week.ack_total_ms / week.ack_count / 1000 if week.ack_count else None
+        mttr = week.resolve_total_ms / week.resolve_count / 1000 if week.resolve_count else None
+        out.append(WeekStats(week_start=week.start, opened=week.opened, open_at_end=week.open_at_end,
                              mtta_minutes=round(mtta / 60, 1) if mtta is not None else None,
                              mttr_hours=round(mttr / 3600, 2) if mttr is not None else None))
-        start += timedelta(days=7)
     return out

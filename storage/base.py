@@ -25,6 +25,7 @@ from canhgac.core.model import (
     Severity,
     Suppression,
 )
+from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
 
 
@@ -319,6 +320,30 @@ class Store(ABC):
     def count_incidents_by(self, query: IncidentQuery, field_name: IncidentField, size: int = 10) -> dict[str, int]:
         """The ``size`` most frequent values of ``field_name`` among matching incidents (``limit`` and ``after``
         ignored), most frequent first, ties by value; incidents without a value are not counted."""
+
+    # posture aggregations over the stored ``incident_facts`` (docs/decisions/0046) ----------------------------
+    def posture_counts(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                       rules: PostureRules) -> dict[str, PostureCounts]:
+        """Per agency (with any incident counted), ``PostureCounts`` over the unmerged incidents that are open or
+        have ``last_seen >= since``, with the clocks of ``rules`` at ``now``: aggregated, no incident read."""
+        raise NotImplementedError
+
+    def posture_breakdown(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          top: int) -> PostureBreakdown:
+        """The same incidents per Vietnam day detected and closed (days from ``since`` to ``now``), and the
+        ``top`` systems and rules (most frequent first, ties by value) of those detected since ``since``."""
+        raise NotImplementedError
+
+    def posture_weeks(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime) -> list[WeekCounts]:
+        """The same incidents week by week (``incident_facts.week_moments``), open ones counted at each week's end
+        (at ``now`` for the current week) from their history."""
+        raise NotImplementedError
+
+    def overdue_incidents(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          rules: PostureRules, limit: int = 1000) -> list[Incident]:
+        """The same incidents that have at least one clock overdue at ``now``, detected first (then by id), at
+        most ``limit``."""
+        raise NotImplementedError
 
     @abstractmethod
     def next_sequence(self, name: str) -> int:

@@ -11,7 +11,7 @@ from canhgac.api.deps import ClockDep, DirectoryDep, SettingsDep, StoreDep
 from canhgac.api.params import RequestedScope
 from canhgac.api.problems import problem_responses
 from canhgac.core.config import AgencyLevel
-from canhgac.incidents.posture import Posture, Ranking, RankingCache, load, posture, ranking, weeks
+from canhgac.incidents.posture import Posture, Ranking, RankingCache, posture, ranking, weeks
 from fastapi import APIRouter, Query, Request
 
 router = APIRouter(tags=["posture"], responses=problem_responses(401, 404, 422, 503))
@@ -35,9 +35,8 @@ def get_posture(principal: CurrentPrincipal, scope: RequestedScope, store: Store
                 agency: Annotated[str | None, Query(max_length=64)] = None, days: Days = None) -> Posture:
     now = clock()
     since = now - timedelta(days=days or settings.incidents.posture.period_days)
-    items = load(store, directory, scope, since, now)
-    result = posture(items, agency=agency or principal.agency, since=since, now=now)
-    result.weeks = weeks(items, since, now)
+    result = posture(store, directory, scope, agency=agency or principal.agency, since=since, now=now)
+    result.weeks = weeks(store, scope, since, now)
     return result
 
 
@@ -52,7 +51,7 @@ def get_ranking(request: Request, principal: CurrentPrincipal, store: StoreDep, 
 
     def compute() -> Ranking:
         since = now - timedelta(days=period)
-        return ranking(load(store, directory, None, since, now), directory, level, since=since, now=now)
+        return ranking(store, directory, level, since=since, now=now)
 
     result = _ranking_cache(request).get(level, period, now, compute)
     if principal.scope is not None:

@@ -41,8 +41,9 @@
       ? [table([t("col.id"), t("clock.kind"), t("clock.due")],
         overdue.map((o) => [o.incident_id, t(`clock.${o.kind}`), formatTime(o.due)]))]
       : [el("p", t("posture.none"), "muted")]),
-    ...(posture.overdue.length > overdue.length
-      ? [el("p", t("posture.overdue_more", { shown: overdue.length, total: posture.overdue.length }), "muted small")]
+    ...((posture.overdue_total ?? posture.overdue.length) > overdue.length
+      ? [el("p", t("posture.overdue_more", { shown: overdue.length, total: posture.overdue_total ?? posture.overdue.length }),
+            "muted small")]
       : []));
     counts($("posture-systems"), posture.top_systems.map((c) => ({ key: agencies.systems.get(c.key) || c.key, count: c.count })));
     counts($("posture-rules"), posture.top_rules.map((c) => ({ key: agencies.rules.get(c.key) || c.key, count: c.count })));

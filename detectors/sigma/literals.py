@@ -8,6 +8,7 @@ alike, so the prefilter never hides a match; it may only let through events that
 
 from __future__ import annotations
 
+import functools
 import re
 import re._casefix as _casefix  # the equivalence table re itself uses for IGNORECASE
 import re._constants as _c
@@ -62,6 +63,7 @@ def best(options: list[Literals]) -> Literals | None:
     return max(options, key=lambda item: (score(item), -len(item)))
 
 
+@functools.lru_cache(maxsize=8192)  # every detector built over the same rules asks again (hunts, rule tests)
 def regex_literals(pattern: re.Pattern[str]) -> Literals | None:
     """Strings one of which every match of ``pattern`` contains, or None if nothing useful is certain."""
     try:

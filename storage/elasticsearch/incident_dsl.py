@@ -8,17 +8,18 @@ from typing import Any
 from canhgac.core.model import Incident, to_utc_iso
 from canhgac.storage import incident_text
 from canhgac.storage.base import STATE_RANK, IncidentQuery
+from canhgac.storage.incident_facts import facts_of
 
 SORT_FIELD = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created",
               "severity": "severity_rank", "state": "state_rank", "alert_count": "alert_count", "id": "id",
               "agency": "agency"}
 #: Fields the stored document adds to the incident, for sorting and free text; removed when read back.
-DERIVED_FIELDS = ("severity_rank", "state_rank", "search_words")
+DERIVED_FIELDS = ("severity_rank", "state_rank", "search_words", "facts")
 
 
 def incident_doc(incident: Incident) -> dict[str, Any]:
     return {**incident.to_doc(), "severity_rank": incident.severity.rank, "state_rank": STATE_RANK[incident.state],
-            "search_words": incident_text.incident_words(incident)}
+            "search_words": incident_text.incident_words(incident), "facts": facts_of(incident).to_doc()}
 
 
 def incident_from_hit(hit: dict[str, Any], version: str) -> Incident:

@@ -52,6 +52,15 @@ ALERT_KEYWORDS: dict[str, dict[str, Any]] = {
 INCIDENT_KEYWORDS: dict[str, dict[str, Any]] = {
     name: {"type": "keyword"} for name in ("id", "state", "severity", "agency", "system", "rule_id", "assignee")}
 
+#: The posture facts of an incident (``storage/incident_facts.py``, decision 0046).
+INCIDENT_FACTS: dict[str, dict[str, Any]] = {
+    **{f"facts.{name}": {"type": "long"} for name in ("detected", "closed", "ack_after", "resolve_after",
+                                                       "notice_after", "breach_after", "serious_after", "v")},
+    **{f"facts.{name}": {"type": "boolean"} for name in ("breach", "override", "merged")},
+    **{f"facts.{name}": {"type": "keyword"} for name in ("categories", "resolution")},
+    "facts.closed_spans": {"type": "long_range"},
+}
+
 
 def nest(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``{"source.ip": m}`` → ``{"source": {"properties": {"ip": m}}}``: the form every server accepts."""
@@ -99,6 +108,7 @@ def family_mappings() -> dict[str, dict[str, Any]]:
                                 "alert_count": {"type": "long"},
                                 "detected_at": {"type": "date"}, "severity_rank": {"type": "long"},
                                 "state_rank": {"type": "long"}, "search_words": {"type": "keyword"},
+                                **INCIDENT_FACTS,
                                 "rules": {"properties": {**dates, "count": {"type": "long"},
                                                          "alerts": {"type": "long"}}},
                                 **{name: UNINDEXED for name in INCIDENT_UNINDEXED_OBJECTS},

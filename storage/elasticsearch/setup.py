@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from canhgac.storage.elasticsearch.mappings import IN_PLACE_FAMILIES, events_pattern, family_mappings
+from canhgac.storage.elasticsearch.mappings import (
+    IN_PLACE_FAMILIES,
+    INCIDENT_FACTS,
+    events_pattern,
+    family_mappings,
+    nest,
+)
 from elasticsearch import ApiError, Elasticsearch
 
 log = logging.getLogger(__name__)
@@ -174,6 +180,8 @@ def install(client: Elasticsearch, prefix: str, *, retention_days: int | None = 
         client.indices.put_index_template(name=f"{prefix}-events", **plain)
     for family in IN_PLACE_FAMILIES:
         _create_index(client, f"{prefix}-{family}")
+    # An incidents index made before the posture facts (0046) learns their types before they are backfilled.
+    client.indices.put_mapping(index=f"{prefix}-incidents", properties=nest(INCIDENT_FACTS))
     return Cluster(distribution=distribution, version=str(version.get("number", "")), data_streams=data_streams,
                    lifecycle=lifecycle)
 

@@ -37,6 +37,7 @@ from canhgac.storage.base import (
     check_alert_field,
     check_alert_sum_fields,
 )
+from canhgac.storage.elasticsearch import posture_aggs
 from canhgac.storage.elasticsearch.aggregations import (
     alert_filters,
     alert_sums,
@@ -58,6 +59,7 @@ from canhgac.storage.elasticsearch.mappings import event_target, events_pattern
 from canhgac.storage.elasticsearch.setup import Cluster, delete_expired, install
 from canhgac.storage.elasticsearch.work import incident_of_audit
 from canhgac.storage.elasticsearch.writes import VIEW_CLOSED_DAYS, WritePath, refused_letter
+from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
@@ -108,6 +110,7 @@ class ElasticsearchStore(WritePath, Store):
         self._units = threading.local()
         self._records_cache: dict[tuple[str, frozenset[str] | None, int], tuple[float, list[dict[str, Any]]]] = {}
         self.cluster: Cluster = self._guard(install, client, index_prefix, retention_days=retention_days)
+        self.backfilled_facts = self._backfill_facts()
 
     def _index(self, family: str) -> str:
         return f"{self.prefix}-{family}"
@@ -286,6 +289,47 @@ class ElasticsearchStore(WritePath, Store):
         hits = self._search(self._index("incidents"), self._incident_query(query), size=query.limit,
                             sort=incident_sort(query), search_after=after)
         return [incident_from_hit(h, _version(h)) for h in hits]
+
+    # posture aggregations (posture_aggs.py, decision 0046) -------------------------------------------------
+    def _incidents_aggregation(self, query: dict[str, Any], aggs: dict[str, Any]) -> Any:
+        return self._guard(self.client.search, index=self._index("incidents"), size=0, query=query, aggs=aggs,
+                           ignore_unavailable=True, allow_no_indices=True)
+
+    def posture_counts(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                       rules: PostureRules) -> dict[str, PostureCounts]:
+        return posture_aggs.posture_counts(self._incidents_aggregation, agencies, since, now, rules)
+
+    def posture_breakdown(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          top: int) -> PostureBreakdown:
+        return posture_aggs.posture_breakdown(self._incidents_aggregation, agencies, since, top)
+
+    def posture_weeks(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime) -> list[WeekCounts]:
+        return posture_aggs.posture_weeks(self._incidents_aggregation, agencies, since, now)
+
+    def overdue_incidents(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          rules: PostureRules, limit: int = 1000) -> list[Incident]:
+        hits = self._search(self._index("incidents"), posture_aggs.overdue_query(agencies, since, now, rules),
+                            size=limit, sort=[{"facts.detected": "asc"}, {"id": "asc"}])
+        return [incident_from_hit(h, _version(h)) for h in hits]
+
+    def _backfill_facts(self) -> int:
+        """Write the facts into incident documents stored without them (or with an older version): one pass
+        by id, conditional writes, one refresh if anything was written. Returns how many were written."""
+        written = 0
+        after: list[Any] | None = None
+        while True:
+            hits = self._search(self._index("incidents"), posture_aggs.stale_query(), size=1000,
+                                sort=[{"id": "asc"}], search_after=after)
+            if hits:
+                actions = posture_aggs.backfill_actions(self._index("incidents"), hits,
+                                                        lambda h: incident_from_hit(h, _version(h)))
+                written += sum(1 for outcome in self._send(actions) if outcome.written)
+            if len(hits) < 1000:
+                break
+            after = hits[-1]["sort"]
+        if written:
+            self._guard(self.client.indices.refresh, index=self._index("incidents"))
+        return written
 
     def _incident_query(self, query: IncidentQuery) -> dict[str, Any]:
         return _bool(_scope("agency", query.agencies) + incident_filters(query))

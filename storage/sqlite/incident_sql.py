@@ -12,6 +12,7 @@ import orjson
 from canhgac.core.model import Incident
 from canhgac.storage import incident_text
 from canhgac.storage.base import STATE_RANK, IncidentQuery
+from canhgac.storage.sqlite import posture_sql
 
 #: Columns the incident table gained after its first release, with how to fill them from the document.
 ADDED_COLUMNS = {
@@ -46,7 +47,8 @@ CREATE INDEX IF NOT EXISTS incident_rules_incident ON incident_rules (incident_i
 TEXT_TABLE = "incidents_fts"
 CREATE_TEXT = (f"CREATE VIRTUAL TABLE {TEXT_TABLE} USING fts5(words, detail=none, "
                "tokenize=\"ascii tokenchars '_.:'',;'\")")
-INCIDENT_COLUMNS = ("id", "agency", "state", "fingerprint", "rule_id", "last_seen", "doc", *ADDED_COLUMNS)
+INCIDENT_COLUMNS = ("id", "agency", "state", "fingerprint", "rule_id", "last_seen", "doc", *ADDED_COLUMNS,
+                    *posture_sql.FACT_COLUMNS)
 SORT_COLUMN = {"last_seen": "last_seen", "first_seen": "first_seen", "created": "created", "severity": "severity",
                "state": "state_rank", "alert_count": "alert_count", "id": "id", "agency": "agency"}
 SEVERITY_NAME = "CASE severity WHEN 1 THEN 'low' WHEN 2 THEN 'medium' WHEN 3 THEN 'high' WHEN 4 THEN 'critical' END"
@@ -151,7 +153,7 @@ def incident_values(incident: Incident) -> tuple[Any, ...]:
     return (incident.id, incident.agency, incident.state.value, incident.fingerprint, incident.rule_id,
             _ms(incident.last_seen), orjson.dumps(incident.to_doc()).decode(), incident.severity.rank,
             incident.system, incident.assignee, _ms(incident.first_seen), _ms(incident.created),
-            STATE_RANK[incident.state], incident.alert_count)
+            STATE_RANK[incident.state], incident.alert_count, *posture_sql.fact_values(incident))
 
 
 def time_range(column: str, start: Any, end: Any, clauses: list[str], params: list[Any]) -> None:

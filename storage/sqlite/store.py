@@ -26,8 +26,9 @@ from canhgac.storage.base import (
     check_alert_field,
     check_alert_sum_fields,
 )
+from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
-from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, retention
+from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, posture_sql, retention
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 EVENT_WRITER_CACHE_KIB = 64 * 1024
@@ -56,6 +57,7 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._conn().executescript(SCHEMA)
         incident_sql.migrate(self._conn())
+        posture_sql.migrate(self._conn())
         event_text.migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
@@ -319,6 +321,22 @@ class SqliteStore(Store):
         sql = (f"SELECT {column} AS value, count(*) AS n FROM incidents{_where(clauses)} GROUP BY value "
                "HAVING value IS NOT NULL ORDER BY n DESC, value LIMIT ?")
         return {str(value): n for value, n in self._conn().execute(sql, [*params, size])}
+
+    def posture_counts(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                       rules: PostureRules) -> dict[str, PostureCounts]:
+        return posture_sql.posture_counts(self._conn(), agencies, since, now, rules)
+
+    def posture_breakdown(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          top: int) -> PostureBreakdown:
+        return posture_sql.posture_breakdown(self._conn(), agencies, since, now, top)
+
+    def posture_weeks(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime) -> list[WeekCounts]:
+        return posture_sql.posture_weeks(self._conn(), agencies, since, now)
+
+    def overdue_incidents(self, agencies: frozenset[str] | None, *, since: datetime, now: datetime,
+                          rules: PostureRules, limit: int = 1000) -> list[Incident]:
+        rows = posture_sql.overdue_rows(self._conn(), agencies, since, now, rules, limit)
+        return incident_sql.incidents_from_rows(rows, shared=False)
 
     def next_sequence(self, name: str) -> int:
         with self._write() as conn:

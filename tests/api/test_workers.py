@@ -98,9 +98,12 @@ def _paused(pid: int) -> Iterator[None]:
         os.kill(pid, signal.SIGCONT)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[int, int, int]]:
-    """(port, pid of the first process, pid of the API-only worker)."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, int]]:
+    """(port, pid of the first process, pid of the API-only worker), shared by this module's tests: starting two
+    processes is most of their time. Only the first test opens incidents and only the push test stores events,
+    so each test's counts stay its own."""
+    tmp_path = tmp_path_factory.mktemp("workers")
     port = free_port()
     env = {**os.environ, "CANHGAC_HOME": str(tmp_path / "home"), "CANHGAC_LANG": "en"}
     env.pop("SLACK_BOT_TOKEN", None)

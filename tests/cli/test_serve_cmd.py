@@ -40,13 +40,13 @@ def test_serve_prints_rules_tails_and_slack(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text("", encoding="utf-8")
     config = _own_config(tmp_path, log)
-    done = _serve(tmp_path, "--config", str(config), "--port", str(free_port()), "--duration", "2")
+    done = _serve(tmp_path, "--config", str(config), "--port", str(free_port()), "--duration", "0.5")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^Luật phát hiện: [1-9]\d* đã nạp, 0 lỗi$", done.stdout, re.MULTILINE)
     assert "Đang theo dõi 1 tệp nhật ký:" in done.stdout and f"    {log.resolve()}" in done.stdout
     assert "Slack: tắt (biến môi trường SLACK_BOT_TOKEN chưa đặt)" in done.stdout
     assert "Traceback" not in done.stderr
-    english = _serve(tmp_path, "--config", str(config), "--port", str(free_port()), "--duration", "1", lang="en")
+    english = _serve(tmp_path, "--config", str(config), "--port", str(free_port()), "--duration", "0.5", lang="en")
     assert "Tailing 1 log file(s):" in english.stdout and "Slack: off" in english.stdout
 
 

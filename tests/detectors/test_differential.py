@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 import yaml
 from canhgac.detectors.evidence import with_evidence
-from canhgac.detectors.sigma import SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma import SigmaDetector
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.fieldmap import ecs_field
-from canhgac.detectors.sigma.fixtures import expand, read_fixtures
+from canhgac.detectors.sigma.fixtures import expand
 
+from tests.detectors.pack import LOADED, pack_fixtures
 from tests.detectors.reference import ReferenceRule, correlation_fires
 
-LOADED = load_rules([builtin_rules_dir()])
 REFERENCES = {rule.id: ReferenceRule(rule.path) for rule in LOADED.rules}
 #: Every fixture event of every detection rule: each rule is checked against all of them.
-POOL = [event for rule in LOADED.rules for cases in read_fixtures(rule.path).values() for event in cases]
+POOL = [event for rule in LOADED.rules for cases in pack_fixtures(rule.path).values() for event in cases]
 #: Modifiers whose meaning azuma implements differently from the Sigma specification (it anchors ``re``
 #: at the start, has no cidr for IPv6-mapped addresses, no time parts, no fieldref), and keywords (it
 #: searches every field, bookkeeping ones included).
@@ -93,7 +93,7 @@ SCALE = 100
 
 @pytest.mark.parametrize("correlation", LOADED.correlations, ids=_ids)
 def test_correlations_equal_window_rescanning_reference(correlation: CorrelationRule) -> None:
-    for expected, scenarios in read_fixtures(correlation.path).items():
+    for expected, scenarios in pack_fixtures(correlation.path).items():
         for scenario in scenarios:
             events = with_evidence(expand(scenario["events"]))  # rules see evidence fields, as live
             target = correlation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,12 @@ import pytest
 import yaml
 from canhgac.core.model import REQUIRED_EVENT_FIELDS, Severity
 from canhgac.detectors.evidence import event_with_evidence, with_evidence
-from canhgac.detectors.sigma import CompiledRule, SigmaDetector, builtin_rules_dir, load_rules
+from canhgac.detectors.sigma import CompiledRule, SigmaDetector
 from canhgac.detectors.sigma.correlation import CorrelationRule
-from canhgac.detectors.sigma.fixtures import correlation_results, expand, fixture_path, read_fixtures, run_fixtures
+from canhgac.detectors.sigma.fixtures import FixtureResult, expand, fixture_path, run_fixtures
 
-RULES_DIR = builtin_rules_dir()
-LOADED = load_rules([RULES_DIR])
+from tests.detectors.pack import LOADED, RULES_DIR, pack_detector, pack_fixtures
+
 ITEMS: list[CompiledRule | CorrelationRule] = [*LOADED.rules, *LOADED.correlations]
 BY_PATH = {item.path: item for item in ITEMS}
 
@@ -69,7 +70,7 @@ def test_required_detections_are_present() -> None:
 
 @pytest.mark.parametrize("rule", LOADED.rules, ids=_name)
 def test_fixture_files_are_well_formed(rule: CompiledRule) -> None:
-    fixtures = read_fixtures(rule.path)
+    fixtures = pack_fixtures(rule.path)
     assert len(fixtures["match"]) >= 3 and len(fixtures["no_match"]) >= 3
     for event in fixtures["match"] + fixtures["no_match"]:
         assert all(field in event for field in REQUIRED_EVENT_FIELDS), event
@@ -77,7 +78,7 @@ def test_fixture_files_are_well_formed(rule: CompiledRule) -> None:
 
 @pytest.mark.parametrize("correlation", LOADED.correlations, ids=_name)
 def test_correlation_fixtures_are_well_formed(correlation: CorrelationRule) -> None:
-    fixtures = read_fixtures(correlation.path)
+    fixtures = pack_fixtures(correlation.path)
     assert len(fixtures["match"]) >= 3 and len(fixtures["no_match"]) >= 3
     for scenario in fixtures["match"] + fixtures["no_match"]:
         assert scenario["name"] and scenario["events"]
@@ -88,7 +89,7 @@ def test_correlation_fixtures_are_well_formed(correlation: CorrelationRule) -> N
 def fixture_cases() -> list[Any]:
     cases = []
     for rule in LOADED.rules:
-        for expected, events in read_fixtures(rule.path).items():
+        for expected, events in pack_fixtures(rule.path).items():
             for index, event in enumerate(events):
                 cases.append(pytest.param(rule, event, expected == "match", id=f"{_name(rule)}:{expected}[{index}]"))
     return cases
@@ -99,17 +100,23 @@ def test_fixture(rule: CompiledRule, event: dict[str, Any], should_match: bool) 
     """Fixtures are raw decoder events; rules see them with their evidence fields, as live detection does."""
     seen = event_with_evidence(event)
     assert rule.matches(seen) is should_match
-    assert (rule in SigmaDetector(LOADED.rules).matching_rules(seen)) is should_match
+    assert (rule in pack_detector().matching_rules(seen)) is should_match
+
+
+@cache
+def pack_results() -> tuple[FixtureResult, ...]:
+    """``run_fixtures`` over the pack (what ``canhgac rules test`` runs), once for the tests below."""
+    return tuple(run_fixtures(LOADED))
 
 
 @pytest.mark.parametrize("correlation", LOADED.correlations, ids=_name)
 def test_correlation_scenarios(correlation: CorrelationRule) -> None:
-    results = correlation_results(correlation, LOADED)
-    assert [result.case for result in results if not result.ok] == []
+    results = [result for result in pack_results() if result.rule_id == correlation.id]
+    assert results and [result.case for result in results if not result.ok] == []
 
 
 def test_run_fixtures_covers_every_rule() -> None:
-    results = run_fixtures(LOADED)
+    results = pack_results()
     assert {result.rule_id for result in results} == {item.id for item in ITEMS}
     assert all(result.ok for result in results)
 
@@ -119,7 +126,7 @@ def test_benign_fixture_events_raise_no_alert_at_all() -> None:
     (silent rules that only feed correlations may match them)."""
     for rule in LOADED.rules:
         detector = SigmaDetector(LOADED.rules, LOADED.correlations)
-        for event in read_fixtures(rule.path)["no_match"]:
+        for event in pack_fixtures(rule.path)["no_match"]:
             assert detector.detect(with_evidence([event])) == [], (rule.path.name, event["event.original"])
 
 

@@ -79,7 +79,7 @@ class FakeSlack:
         self.server.block_on_close = False  # type: ignore[attr-defined]  # a hanging answer must not hold stop()
         self._stopped = threading.Event()
         self._port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()  # quick stop()
 
     def stop(self) -> None:
         self._stopped.set()

@@ -107,7 +107,7 @@ def recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     else:
         server = Recorder({"version": {"number": "2.19.0", "distribution": "opensearch"}},
                           COMMON | {"/_plugins/_ism/"})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
