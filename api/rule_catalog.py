@@ -1,5 +1,6 @@
-"""The rules as the API shows them: every loaded Sigma rule and correlation, and the built-in anomaly model,
-with the metadata of the rule file (Vietnamese title, false positives, response guide) and ATT&CK names."""
+"""The rules as the API shows them: every loaded Sigma rule and correlation, the built-in anomaly model and the
+behaviour rules, with the metadata of the rule file (Vietnamese title, false positives, response guide) and ATT&CK
+names."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class RuleOut(BaseModel):
     response_vi: str | None = Field(description="The response guide in Vietnamese")
     status: str | None
     logsource: str
-    detector: str = Field(description="sigma (rules and correlations) or anomaly (the traffic model)")
+    detector: str = Field(description="sigma (rules and correlations), anomaly (the traffic model) or "
+                                      "behaviour (per-account data-access baselines)")
     kind: str = Field(description="rule, correlation or model")
     attack: AttackRefs
 
@@ -86,6 +88,17 @@ def _anomaly_rule() -> dict[str, Any]:
     }
 
 
+def _behaviour_rules() -> list[dict[str, Any]]:
+    from canhgac.detectors.behaviour.rules import RULES
+
+    return [{"id": r.id, "name": r.name, "title": r.title, "title_vi": r.title_vi, "severity": r.severity,
+             "tags": list(r.tags), "description": r.description, "description_vi": r.description_vi,
+             "falsepositives": list(r.falsepositives), "falsepositives_vi": list(r.falsepositives_vi),
+             "response": r.response, "response_vi": r.response_vi, "status": "experimental",
+             "logsource": "onestop.audit, eoffice.audit, gateway.access", "detector": "behaviour", "kind": "model"}
+            for r in RULES.values()]
+
+
 def _responses(path: Path, cache: dict[Path, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Rule id → its YAML document, per file (the response guide is a custom attribute the loader keeps not)."""
     if path not in cache:
@@ -112,7 +125,7 @@ def load_catalog(settings: Settings) -> dict[str, RuleOut]:
     paths += [settings.resolve_path(p) for p in settings.detection.rule_dirs]
     loaded = load_rules(paths)
     files: dict[Path, dict[str, dict[str, Any]]] = {}
-    rows = [_anomaly_rule()]
+    rows = [_anomaly_rule(), *_behaviour_rules()]
     for rule in loaded.rules:
         rows.append({"id": rule.id, "name": rule.name, "title": rule.title, "title_vi": rule.title_vi,
                      "severity": rule.severity, "tags": list(rule.tags), "description": rule.description,

@@ -7,21 +7,27 @@ from collections.abc import Callable, Sequence
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from canhgac.core.model import Alert
-from canhgac.detectors.anomaly import TrafficAnomalyDetector
 
 log = logging.getLogger(__name__)
 
 
-def schedule_anomaly_job(scheduler: BackgroundScheduler, detector: TrafficAnomalyDetector,
-                         on_alerts: Callable[[Sequence[Alert]], object], interval_seconds: int) -> None:
+def schedule_detector_job(scheduler: BackgroundScheduler, name: str, run: Callable[[], list[Alert]],
+                          on_alerts: Callable[[Sequence[Alert]], object], interval_seconds: int) -> None:
+    """``run`` every ``interval_seconds`` and once at start-up (so a restart catches up at once); its alerts go
+    to ``on_alerts``. One run at a time: a slow run delays the next instead of overlapping it."""
     def job() -> None:
         try:
-            alerts = detector.run()
+            alerts = run()
         except Exception:  # a failed run must not stop the schedule; the next run retries
-            log.exception("anomaly detection run failed")
+            log.exception("%s detection run failed", name)
             return
         if alerts:
             on_alerts(alerts)
 
-    scheduler.add_job(job, "interval", seconds=interval_seconds, id="anomaly", max_instances=1, coalesce=True)
-    scheduler.add_job(job, id="anomaly-first-run")  # once at start-up, so a restart catches up at once
+    scheduler.add_job(job, "interval", seconds=interval_seconds, id=name, max_instances=1, coalesce=True)
+    scheduler.add_job(job, id=f"{name}-first-run")
+
+
+def schedule_anomaly_job(scheduler: BackgroundScheduler, detector: object,
+                         on_alerts: Callable[[Sequence[Alert]], object], interval_seconds: int) -> None:
+    schedule_detector_job(scheduler, "anomaly", detector.run, on_alerts, interval_seconds)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from canhgac.core.model import (
     Alert,
     AuditEntry,
     Incident,
+    IncidentCategory,
     IncidentState,
     Observable,
     ObservableType,
@@ -188,7 +189,8 @@ class IncidentService:
             alert_ids=[a.id for a in alerts][-KEPT_ALERT_IDS:], alert_count=sum(a.count for a in alerts),
             first_seen=min(a.first_seen for a in alerts), last_seen=max(a.last_seen for a in alerts),
             detected_at=detected, attack_tactics=tactics, attack_techniques=techniques,
-            observables=_observables(first.entities), audit_extra={"grouping": decision})
+            observables=_observables(first.entities), categories=alert_categories(alerts),
+            audit_extra={"grouping": decision})
         return IncidentChange(stored, created=True, new_alerts=alerts, rules_joined=joined)
 
     def _grow(self, incident: Incident, placed: list[tuple[Alert, Placement]], *,
@@ -209,6 +211,7 @@ class IncidentService:
             "attack_tactics": sorted({*incident.attack_tactics, *tactics}),
             "attack_techniques": sorted({*incident.attack_techniques, *techniques}),
             "system": incident.system or alerts[0].system,
+            "categories": sorted({*incident.categories, *alert_categories(alerts)}),
             "updated": self.clock(),
         }
         update |= self._retitle(incident, hits)
@@ -281,6 +284,14 @@ def _decision(placed: Sequence[tuple[Alert, Placement]]) -> dict[str, Any]:
     reasons = sorted({placement.reason() for _, placement in placed})
     return {"mode": placed[0][1].mode, "reason": "; ".join(reasons), "alert_ids": [a.id for a, _ in placed][:20],
             "alert_total": len(placed)}
+
+
+def alert_categories(alerts: Sequence[Alert]) -> list[IncidentCategory]:
+    """Categories a detector already knows its alerts belong to (``details.incident_categories``: a data-leak
+    alert on citizens' dossiers is a personal-data incident, with the 72-hour breach-notice clock)."""
+    known = {c.value for c in IncidentCategory}
+    return sorted({IncidentCategory(name) for alert in alerts for name in alert.details.get("incident_categories", [])
+                   if name in known})
 
 
 def _observables(entities: dict[str, str]) -> list[Observable]:

@@ -15,7 +15,7 @@ router = APIRouter(tags=["audit"], responses=problem_responses(401, 422, 503))
 @router.get("/audit", response_model=list[AuditEntryOut],
             summary="The append-only audit trail of the caller's scope, oldest first")
 def audit(principal: CurrentPrincipal, store: StoreDep,
-          object_type: Annotated[Literal["incident", "suppression", "api_key"] | None, Query()] = None,
+          object_type: Annotated[Literal["incident", "suppression", "api_key", "alert"] | None, Query()] = None,
           object_id: Annotated[str | None, Query(max_length=128)] = None,
           limit: Limit = 100) -> list[AuditEntryOut]:
     entries = store.list_audit(object_type=object_type, object_id=object_id, agencies=principal.scope, limit=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from canhgac.api.alert_feedback import with_feedback
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.bodies import NOT_NULL, SOC_ONLY, IncidentCreate, IncidentPatch
 from canhgac.api.cursor import decode, encode, link_next
@@ -120,7 +121,8 @@ def get_incident(incident: CurrentIncident, principal: CurrentPrincipal, store: 
     set_etag(response, incident)
     audit = store.list_audit(object_type="incident", object_id=incident.id, agencies=principal.scope,
                              limit=MAX_AUDIT)
-    return presenter.detail(incident, [AlertOut.of(a) for a in _alerts_of(incident, store, principal.scope)],
+    alerts = with_feedback(store, [AlertOut.of(a) for a in _alerts_of(incident, store, principal.scope)])
+    return presenter.detail(incident, alerts,
                             [AuditEntryOut.of(e) for e in audit], rule_catalog(request))
 
 

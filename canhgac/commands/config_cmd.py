@@ -104,11 +104,12 @@ def source_problems(settings: Settings, file: Path, language: str) -> tuple[list
 
 
 def _rule_names(settings: Settings) -> set[str]:
-    """Ids and names of every rule the pipeline would load, and the anomaly model's id."""
+    """Ids and names of every rule the pipeline would load, and the anomaly and behaviour models' ids."""
     from canhgac.detectors.anomaly import RULE_ID
+    from canhgac.detectors.behaviour.rules import RULES as BEHAVIOUR_RULES
     from canhgac.detectors.sigma import builtin_rules_dir, load_rules
 
     paths = [builtin_rules_dir()] if settings.detection.builtin_rules else []
     loaded = load_rules(paths + [settings.resolve_path(p) for p in settings.detection.rule_dirs])
-    names = {RULE_ID} | {r.id for r in loaded.rules} | {r.name for r in loaded.rules if r.name}
+    names = {RULE_ID, *BEHAVIOUR_RULES} | {r.id for r in loaded.rules} | {r.name for r in loaded.rules if r.name}
     return names | {c.id for c in loaded.correlations} | {c.meta.name for c in loaded.correlations if c.meta.name}

@@ -131,7 +131,8 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
 
     from canhgac.api.app import create_app
     from canhgac.detectors.anomaly import TrafficAnomalyDetector
-    from canhgac.detectors.scheduled import schedule_anomaly_job
+    from canhgac.detectors.behaviour import BehaviourDetector
+    from canhgac.detectors.scheduled import schedule_anomaly_job, schedule_detector_job
     from canhgac.notifications.escalation.scheduled import schedule_escalation_job
     from canhgac.runtime import Runtime
 
@@ -160,6 +161,10 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     if anomaly.enabled:
         schedule_anomaly_job(scheduler, TrafficAnomalyDetector(runtime.store, anomaly),
                              runtime.pipeline.raise_alerts, anomaly.interval_seconds)
+    behaviour = settings.detection.behaviour
+    if behaviour.enabled:
+        schedule_detector_job(scheduler, "behaviour", BehaviourDetector(runtime.store, behaviour).run,
+                              runtime.pipeline.raise_alerts, behaviour.interval_seconds)
     schedule_escalation_job(scheduler, runtime.store, settings, runtime.directory)  # on-call chain, every minute
     app = create_app(settings, runtime.store, directory=runtime.directory)
     app.state.collection = collection  # the push endpoints (api/routes/ingest.py) deliver through it

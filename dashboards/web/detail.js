@@ -1,7 +1,7 @@
 // One incident: what it is (rules with their description and response guide, ATT&CK names), its numbers
-// (anomaly and correlation evidence with a small chart), grouped alerts, evidence events, tasks,
-// observables and a timeline in words. Data is written with textContent only: titles, entities and log
-// lines are attacker-controlled.
+// (anomaly and correlation evidence with a small chart; behaviour alerts in behaviour.js), grouped alerts,
+// evidence events, tasks, observables and a timeline in words. Data is written with textContent only: titles,
+// entities and log lines are attacker-controlled.
 (() => {
   "use strict";
 
@@ -159,6 +159,8 @@
     renderRules();
     renderAttack();
     Numbers.render(d);
+    Behaviour.render(d, { me: state.hooks.me(), onChanged: changed, onError: state.hooks.onError,
+      discover: state.hooks.discover });
     renderAlerts();
     renderEvidence();
     Tasks.render(d, state.hooks.me());
@@ -235,8 +237,10 @@
   function paragraph(label, text) {
     const box = el("div", null, "rule-part");
     box.append(el("strong", label));
-    // Rule files wrap their text at a fixed width: a single line break is a space, a blank line a paragraph.
-    const paragraphs = String(text).split(/\n\s*\n/).map((part) => part.replace(/\s*\n\s*/g, " ").trim());
+    // Rule files wrap their text at a fixed width: a single line break is a space, a blank line a paragraph,
+    // and a line that starts a numbered step ("2. …") starts a paragraph too.
+    const paragraphs = String(text).split(/\n\s*\n|\n(?=\s*\d+\.\s)/)
+      .map((part) => part.replace(/\s*\n\s*/g, " ").trim());
     for (const part of paragraphs.filter(Boolean)) box.append(el("p", part));
     return box;
   }
