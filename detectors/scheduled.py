@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from canhgac.core.model import Alert
@@ -24,8 +25,10 @@ def schedule_detector_job(scheduler: BackgroundScheduler, name: str, run: Callab
         if alerts:
             on_alerts(alerts)
 
-    scheduler.add_job(job, "interval", seconds=interval_seconds, id=name, max_instances=1, coalesce=True)
-    scheduler.add_job(job, id=f"{name}-first-run")
+    # the first run at once, as the interval job itself: a one-shot job finishing after a shutdown began makes
+    # APScheduler's thread fail removing it
+    scheduler.add_job(job, "interval", seconds=interval_seconds, id=name, max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC))
 
 
 def schedule_anomaly_job(scheduler: BackgroundScheduler, detector: object,

@@ -134,14 +134,14 @@ def test_ranking_is_not_recomputed_for_every_request(sqlite_store: Store, settin
                                               fingerprint=f"f{n}", rule_id="r", first_seen=NOW - timedelta(hours=1),
                                               last_seen=NOW - timedelta(hours=1)))
     reads: list[int] = []
-    search = sqlite_store.search_incidents
+    aggregate = sqlite_store.posture_counts  # the ranking's one aggregation over the incidents
 
-    def counted(query: Any) -> Any:
-        found = search(query)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = aggregate(*args, **kwargs)
         reads.append(len(found))
         return found
 
-    monkeypatch.setattr(sqlite_store, "search_incidents", counted)
+    monkeypatch.setattr(sqlite_store, "posture_counts", counted)
     clock = FrozenClock(NOW)
     with TestClient(create_app(settings, sqlite_store, clock=clock)) as client:
         first = ok(client.get("/api/v1/posture/ranking", headers=ANALYST))
@@ -149,7 +149,7 @@ def test_ranking_is_not_recomputed_for_every_request(sqlite_store: Store, settin
         assert loads >= 1
         for headers in (BINHDINH, ANALYST, BINHDINH) * 3:
             ok(client.get("/api/v1/posture/ranking", headers=headers))
-        assert len(reads) == loads, "every request read every incident again"
+        assert len(reads) == loads, "every request aggregated every incident again"
         # One cached ranking, filtered per caller: a viewer's narrowed copy does not narrow the next answer.
         assert ok(client.get("/api/v1/posture/ranking", headers=BINHDINH))["entries"] == []
         assert sorted(e["agency"] for e in ok(client.get("/api/v1/posture/ranking", headers=ANALYST))["entries"]) \
