@@ -252,13 +252,16 @@ class Dispatcher:
 
     def _run(self) -> None:
         while True:
+            # only a step that began after the stop was asked may end the thread: one begun before it may have
+            # missed a notice written just before the stop
+            stopping = self._stopping.is_set()
             try:
                 wait = self.step()
             except Exception as exc:  # the store or Slack misbehaving: keep the thread, try again shortly
                 log.warning("chat dispatcher: %s", exc)
                 self.stats.last_error = str(exc)
                 wait = 5.0
-            if self._stopping.is_set() and (wait is None or time.monotonic() >= self._drain_until):
+            if stopping and (wait is None or time.monotonic() >= self._drain_until):
                 return
             self.wake.wait(min(wait if wait is not None else POLL_SECONDS, POLL_SECONDS))
             self.wake.clear()
