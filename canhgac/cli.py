@@ -20,7 +20,19 @@ BROKEN_PIPE = 141
 
 def build_parser() -> argparse.ArgumentParser:
     from canhgac import argparse_vi
-    from canhgac.commands import config_cmd, dashboards, export, group_help, ingest, rules, serve, sources
+    from canhgac.commands import (
+        cluster,
+        collect,
+        config_cmd,
+        dashboards,
+        export,
+        group_help,
+        ingest,
+        rules,
+        serve,
+        sources,
+        worker,
+    )
 
     argparse_vi.install()
     parser = argparse.ArgumentParser(prog="canhgac", description=pick(
@@ -38,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "configuration file (default: $CANHGAC_CONFIG, $CANHGAC_HOME/canhgac.yaml, or the built-in example)"))
     commands = parser.add_subparsers(dest="command", metavar=pick("LỆNH", "COMMAND"),
                                      title=pick("các lệnh", "commands"))
-    for module in (serve, ingest, export, config_cmd, sources, rules, dashboards):
+    for module in (serve, ingest, export, config_cmd, sources, rules, dashboards, collect, worker, cluster):
         module.register(commands, common)
     return parser
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from canhgac.core.config_base import StrictModel
+from canhgac.core.config_cluster import ClusterSettings
 from canhgac.core.config_collection import CollectionSettings, collection_reference_problems
 from canhgac.core.config_detection import AnomalySettings, DetectionSettings
 from canhgac.core.config_incidents import IncidentSettings, User, incident_reference_problems
@@ -244,6 +245,7 @@ class Settings(StrictModel):
     detection: DetectionSettings = DetectionSettings()
     collection: CollectionSettings = CollectionSettings()
     incidents: IncidentSettings = IncidentSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     _source: Path | None = PrivateAttr(None)
 

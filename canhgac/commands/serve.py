@@ -47,6 +47,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     serve_cmd.add_argument("--workers", type=int, default=1, help=pick(
         "số tiến trình trả lời API (mặc định 1); thu thập, phát hiện theo lịch chỉ chạy ở tiến trình đầu",
         "processes answering the API (default 1); collection and scheduled detection run in the first one only"))
+    serve_cmd.add_argument("--api-only", action="store_true", help=pick(
+        "chỉ API và trang web, không thu thập, không phát hiện theo lịch (nút API của cụm, sau bộ cân bằng tải)",
+        "the API and pages only: no collection, no scheduled detection (an API node of a cluster, behind a load "
+        "balancer)"))
     serve_cmd.set_defaults(handler=run_serve)
     text = pick("chạy thử: lưu lượng cổng dịch vụ công mô phỏng kèm tấn công, qua toàn bộ quy trình thật, dữ liệu "
                 "trong thư mục riêng", "simulated portal traffic with attacks through the real pipeline, its data "
@@ -77,10 +81,14 @@ def run_serve(args: argparse.Namespace) -> int:
         if public:
             return _refuse(message("serve.demo_keys", language, file=path, keys=", ".join(public)), language)
     banner = [message("serve.demo_mode", language)] if args.demo else None
+    if args.api_only:
+        banner = [*(banner or []), pick("Chỉ API và trang web: không thu thập, không phát hiện theo lịch",
+                                        "API and pages only: no collection, no scheduled detection", language)]
     if not 1 <= args.workers <= MAX_WORKERS:
         return _refuse(pick(f"--workers phải từ 1 đến {MAX_WORKERS}", f"--workers must be 1 to {MAX_WORKERS}",
                             language), language)
-    return serve(settings, args.host, args.port, duration=args.duration, banner=banner, workers=args.workers)
+    return serve(settings, args.host, args.port, duration=args.duration, banner=banner, workers=args.workers,
+                 api_only=args.api_only)
 
 
 def demo_key_names(settings: Settings) -> list[str]:
@@ -123,9 +131,11 @@ def _cannot_listen(exc: OSError, host: str, port: int, language: str) -> int:
 
 def serve(settings: Settings, host: str, port: int, *, duration: float | None = None,
           extra_targets: Callable[[Runtime], list] | None = None,  # type: ignore[type-arg]
-          background: list[BackgroundJob] | None = None, banner: list[str] | None = None, workers: int = 1) -> int:
+          background: list[BackgroundJob] | None = None, banner: list[str] | None = None, workers: int = 1,
+          api_only: bool = False) -> int:
     """``workers`` > 1: as many processes answer the API on the same socket; this one also collects, detects on
-    schedule and runs the background jobs, and the others relay log pushes to it (docs/decisions/0038)."""
+    schedule and runs the background jobs, and the others relay log pushes to it (docs/decisions/0038).
+    ``api_only``: none of that, the API and pages over the store only (docs/decisions/0047)."""
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -142,11 +152,13 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
         sock = listening_socket(host, port)
     except OSError as exc:
         return _cannot_listen(exc, host, port, language)
+    if api_only:  # the workers apply retention, once
+        settings = settings.model_copy(update={"store": settings.store.model_copy(update={"retention_days": None})})
     runtime = Runtime.build(settings)
-    collection = runtime.collection(spool=True)
+    collection = runtime.collection(spool=not api_only)
     stop = threading.Event()
     try:
-        threads = collection.run(stop, extra_targets(runtime) if extra_targets else [])
+        threads = [] if api_only else collection.run(stop, extra_targets(runtime) if extra_targets else [])
     except OSError as exc:  # a syslog listener's port
         stop.set()
         sock.close()
@@ -158,16 +170,18 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     threads += background_threads
     scheduler = BackgroundScheduler(timezone="UTC")
     anomaly = settings.detection.anomaly
-    if anomaly.enabled:
+    if anomaly.enabled and not api_only:
         schedule_anomaly_job(scheduler, TrafficAnomalyDetector(runtime.store, anomaly),
                              runtime.pipeline.raise_alerts, anomaly.interval_seconds)
     behaviour = settings.detection.behaviour
-    if behaviour.enabled:
+    if behaviour.enabled and not api_only:
         schedule_detector_job(scheduler, "behaviour", BehaviourDetector(runtime.store, behaviour).run,
                               runtime.pipeline.raise_alerts, behaviour.interval_seconds)
-    schedule_escalation_job(scheduler, runtime.store, settings, runtime.directory)  # on-call chain, every minute
+    if not api_only:
+        schedule_escalation_job(scheduler, runtime.store, settings, runtime.directory)  # on-call chain, every minute
     app = create_app(settings, runtime.store, directory=runtime.directory)
-    app.state.collection = collection  # the push endpoints (api/routes/ingest.py) deliver through it
+    # the push endpoints (api/routes/ingest.py) deliver through it; an API-only node takes no pushes
+    app.state.collection = None if api_only else collection
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     sockets = [sock]
     helpers: list[multiprocessing.process.BaseProcess] = []

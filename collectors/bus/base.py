@@ -92,7 +92,8 @@ class BusConsumer(ABC):
 
     @abstractmethod
     def ack(self, received: Sequence[Received]) -> None:
-        """Call only after the store committed what these batches produced; unacked ones come back."""
+        """Call only after the store committed what these batches produced; unacked ones come back. Cumulative,
+        like a Kafka offset commit: every batch handed out up to the newest of ``received`` is acknowledged."""
 
     @abstractmethod
     def close(self) -> None:

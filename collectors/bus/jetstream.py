@@ -98,6 +98,26 @@ class JetStreamBus(Bus):
         info = self._run(self._js.stream_info(self.settings.stream), 10)
         return info.cluster.leader if info.cluster else None
 
+    def health(self) -> dict[str, Any]:
+        """The stream as ``cluster status`` shows it: batches held, leader, and each replica's state."""
+        info = self._run(self._js.stream_info(self.settings.stream), 10)
+        replicas = [{"name": info.cluster.leader, "leader": True, "current": True, "offline": False, "lag": 0}] \
+            if info.cluster and info.cluster.leader else []
+        for peer in (info.cluster.replicas or []) if info.cluster else []:
+            replicas.append({"name": peer.name, "leader": False, "current": bool(peer.current),
+                             "offline": bool(peer.offline), "lag": peer.lag or 0})
+        return {"stream": self.settings.stream, "batches": info.state.messages, "bytes": info.state.bytes,
+                "first_sequence": info.state.first_seq, "last_sequence": info.state.last_seq,
+                "replicas": replicas}
+
+    def lag(self, group: str, partition: int) -> int | None:
+        """Batches of ``partition`` the group has not acknowledged yet; None before its first reader."""
+        try:
+            info = self._run(self._js.consumer_info(self.settings.stream, f"{group}-p{partition}"), 10)
+        except (NotFoundError, *_RETRYABLE):  # no reader yet, or its leader is being elected: unknown
+            return None
+        return (info.num_pending or 0) + (info.num_ack_pending or 0)
+
     def consumer(self, group: str, partition: int) -> BusConsumer:
         if not 0 <= partition < self.partitions:
             raise ValueError(f"partition: 0..{self.partitions - 1}")
@@ -138,6 +158,7 @@ class _JetStreamConsumer(BusConsumer):
         self._unacked: dict[int, Msg] = {}
         self._handed_out_before = 0  # stream sequences up to here went to an earlier reader of the group
         self._start: int | None = None  # kept across retries: a retry must not forget the group's position
+        self._delivered = self._last_sequence = 0  # consumer and stream sequences of the last batch handed out
         deadline = time.monotonic() + 30
         while True:  # consumer requests time out while the cluster elects a new leader after a node loss
             try:
@@ -160,8 +181,10 @@ class _JetStreamConsumer(BusConsumer):
         with contextlib.suppress(NotFoundError):
             await bus._js.delete_consumer(s.stream, self._durable)
         start = self._start
+        # AckPolicy.ALL: one ack confirms every batch up to it, like a Kafka offset commit. A partition has one
+        # reader that acks in stream order (after the store committed), so nothing is acked ahead of its turn.
         config = api.ConsumerConfig(durable_name=self._durable, filter_subject=bus.subject(self.partition),
-                                    ack_policy=api.AckPolicy.EXPLICIT, ack_wait=s.ack_wait,
+                                    ack_policy=api.AckPolicy.ALL, ack_wait=s.ack_wait,
                                     deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
                                     max_ack_pending=-1)
         await bus._js.add_consumer(s.stream, config)
@@ -174,6 +197,15 @@ class _JetStreamConsumer(BusConsumer):
             return []
         out = []
         for msg in messages:
+            delivery, sequence = msg.metadata.sequence.consumer, msg.metadata.sequence.stream
+            if delivery != self._delivered + 1 or sequence <= self._last_sequence:
+                # A fetch that timed out here while the server delivered (a leader election) leaves batches
+                # handed out to nobody: they would come back after ack_wait, out of order, and an ack of a
+                # later one would cover them (so would one redelivered after ack_wait, behind newer ones). Stop:
+                # the caller reopens, which rewinds to the last ack.
+                raise BusError(f"partition {self.partition}: delivery {delivery} after {self._delivered}; "
+                               "reopen to read on in order")
+            self._delivered, self._last_sequence = delivery, sequence
             headers = msg.headers or {}
             batch = LineBatch.decode(unquote(headers.get(H_AGENCY, "")), unquote(headers.get(H_SOURCE, "")),
                                      msg.data)
@@ -184,14 +216,17 @@ class _JetStreamConsumer(BusConsumer):
         return out
 
     def ack(self, received: Sequence[Received]) -> None:
-        async def ack_all() -> None:
-            for item in received:
-                msg = self._unacked.get(item.sequence)
-                if msg is not None:
-                    await msg.ack_sync(timeout=5)  # confirmed, so a returned ack() means the position moved
-                    del self._unacked[item.sequence]
+        """Acknowledges every batch up to the newest of ``received`` (cumulative): pass them in stream order."""
+        newest = max((item.sequence for item in received if item.sequence in self._unacked), default=None)
+        if newest is None:
+            return
+
+        async def ack_up_to() -> None:
+            await self._unacked[newest].ack_sync(timeout=5)  # confirmed: a returned ack() means the position moved
+            for sequence in [s for s in self._unacked if s <= newest]:
+                del self._unacked[sequence]
         try:
-            self._bus._run(ack_all(), 10 + len(received))
+            self._bus._run(ack_up_to(), 15)
         except _RETRYABLE as error:
             raise BusError(f"ack not confirmed (the batches will come again): {error!r}") from error
 

