@@ -439,6 +439,15 @@ class Store(ABC):
     def refresh(self) -> None:
         """Make everything written so far visible to searches (a no-op where that is immediate)."""
 
+    def reread_incidents(self) -> None:
+        """Forget any process-local copy of incidents, so that the next grouping read sees what other processes
+        wrote (a worker taking over a partition). A no-op where every read goes to the store."""
+
+    def number_incidents_singly(self) -> None:
+        """Allocate incident numbers one at a time instead of in per-process blocks, so that numbers stay
+        consecutive while agencies move between processes (one conditional write per new incident). A no-op
+        where numbers are never reserved ahead."""
+
     def catch_up_indexes(self) -> int:
         """Index what was written without its search index (SQLite's free-text index, kept off the write path;
         a search catches up by itself, this does it ahead of searches). Returns how many rows were indexed."""

@@ -99,9 +99,7 @@ class Worker:
         # Elasticsearch hands each process incident numbers in blocks of 100, skipping a stopped process's
         # rest: with partitions changing hands, an agency's numbers would jump at every takeover. One at a
         # time (one conditional write per new incident) keeps them consecutive, as in the single process.
-        blocks = getattr(self.store, "_sequences", None)
-        if blocks is not None and hasattr(blocks, "size"):
-            blocks.size = 1
+        self.store.number_incidents_singly()
         self.leases = PartitionLeases(bus, self.id, cluster.leases.bucket, cluster.leases.ttl_seconds)
         self.runners: dict[int, PartitionRunner] = {}
         self.say = say
@@ -150,10 +148,7 @@ class Worker:
         # The Elasticsearch store keeps a process-local view of incidents for grouping, reloaded every few
         # seconds: a partition taken over must be grouped against what its previous owner wrote, not against
         # what this process last saw of those agencies, or an incident is opened twice.
-        self.store.refresh()
-        view = getattr(self.store, "_view", None)
-        if view is not None and hasattr(view, "invalidate"):
-            view.invalidate()
+        self.store.reread_incidents()
         state = PartitionState(self.store, partition, fence=lambda: self.leases.still_mine(partition, FENCE_MARGIN))
         engine = FencedEngine(settings.detection, state, resolve=settings.resolve_path)
         pipeline = PartitionPipeline(self.store, engine, IncidentService(self.store, self.runtime.directory),

@@ -455,6 +455,13 @@ class ElasticsearchStore(WritePath, Store):
         self._guard(self.client.indices.refresh, index=f"{self.prefix}-*", ignore_unavailable=True,
                     allow_no_indices=True)
 
+    def reread_incidents(self) -> None:
+        self.refresh()
+        self._view.invalidate()
+
+    def number_incidents_singly(self) -> None:
+        self._sequences.size = 1
+
     def close(self) -> None:
         self.client.close()
 
