@@ -1,9 +1,10 @@
 """Daily and weekly monitoring reports per agency subtree (as Circular 31/2017/TT-BTTTT asks of monitoring
 units): what was attacked, how, from where, and what became of the incidents.
 
-The alert figures are aggregations in the store (``Store.sum_alerts_by``: a handful of ``size: 0`` requests on
-Elasticsearch, GROUP BY on SQLite), so a busy week costs the same as a quiet one; only the incidents opened or
-closed in the period are read, as the report lists them."""
+Every figure is an aggregation in the store, so a busy week costs the same as a quiet one: the alerts by
+``Store.sum_alerts_by`` (decision 0036), the incidents detected or closed in the period by
+``Store.period_incidents`` over the stored incident facts (decision 0046); only the ``LISTED`` most important of
+each are read, and the report says how many more there were."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from canhgac.core.directory import Directory
-from canhgac.core.model import Severity
+from canhgac.core.model import IncidentState, Severity
 from canhgac.core.timeutil import VIETNAM
 from canhgac.incidents.grouping import attack_from_tags
-from canhgac.incidents.models import closed_at
-from canhgac.incidents.posture import Count, iter_incidents
-from canhgac.storage.base import AlertQuery, IncidentQuery, Store
-from pydantic import BaseModel
+from canhgac.incidents.posture import Count
+from canhgac.storage.base import AlertQuery, Store
+from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
+from pydantic import BaseModel, Field
 
 Period = Literal["daily", "weekly"]
 TOP = 10
+#: Incidents listed per list (opened, closed): the most important, highest severity first, then the earliest.
+LISTED = 50
+MOMENTS: tuple[PeriodMoment, ...] = ("detected", "closed")
 
 
 class IncidentLine(BaseModel):
@@ -30,6 +34,19 @@ class IncidentLine(BaseModel):
     severity: Severity
     state: str
     agency: str
+
+
+class IncidentFigures(BaseModel):
+    """The incidents detected (or closed) in the period, all counted; ``listed`` of them in the report's list."""
+
+    total: int
+    by_severity: dict[Severity, int]
+    by_state: dict[IncidentState, int]
+    by_category: list[Count] = Field(description="Per category (an incident with several counts under each)")
+    by_agency: list[Count] = Field(description=f"The {TOP} agencies with the most, by Vietnamese name")
+    listed: int
+    more: int = Field(description="How many are not listed: the report says \"và N sự cố khác\"")
+    truncated: bool
 
 
 class MonitoringReport(BaseModel):
@@ -46,8 +63,10 @@ class MonitoringReport(BaseModel):
     techniques: list[Count]
     rules: list[Count]
     sources: list[Count]
-    incidents_opened: list[IncidentLine]
-    incidents_closed: list[IncidentLine]
+    incidents_opened: list[IncidentLine] = Field(description=f"At most {LISTED}: highest severity, then earliest")
+    incidents_closed: list[IncidentLine] = Field(description=f"At most {LISTED}: highest severity, then earliest")
+    opened: IncidentFigures
+    closed: IncidentFigures
 
 
 def period_bounds(period: Period, day: date) -> tuple[datetime, datetime]:
@@ -61,8 +80,23 @@ def _sums(store: Store, query: AlertQuery, *fields: str) -> dict[tuple[str | Non
     return store.sum_alerts_by(query, fields)
 
 
-def _top(counter: Counter[str]) -> list[Count]:
-    return [Count(key=k, count=n) for k, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+def _top(counter: Counter[str], size: int = TOP) -> list[Count]:
+    return [Count(key=k, count=n) for k, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:size]]
+
+
+def _lines(found: PeriodIncidents) -> list[IncidentLine]:
+    return [IncidentLine.model_validate(i, from_attributes=True) for i in found.top]
+
+
+def _figures(found: PeriodIncidents, directory: Directory) -> IncidentFigures:
+    agencies: Counter[str] = Counter()
+    for agency_id, n in found.by_agency.items():
+        named = directory.agencies.get(agency_id)
+        agencies[named.name_vi if named else agency_id] += n
+    return IncidentFigures(total=found.total, by_severity=found.by_severity, by_state=found.by_state,
+                           by_category=_top(Counter(found.by_category), size=len(found.by_category)),
+                           by_agency=_top(agencies), listed=len(found.top), more=found.total - len(found.top),
+                           truncated=found.total > len(found.top))
 
 
 def monitoring_report(store: Store, directory: Directory, scope: frozenset[str] | None, agency: str | None,
@@ -82,13 +116,8 @@ def monitoring_report(store: Store, directory: Directory, scope: frozenset[str] 
     for (tag,), n in _sums(store, query, "tags").items():
         for technique in attack_from_tags([tag] if tag else [])[1]:
             techniques[technique] += n
-    incidents = list(iter_incidents(store, IncidentQuery(agencies=scope, start=start, limit=1000)))
-
-    def line(i: object) -> IncidentLine:
-        return IncidentLine.model_validate(i, from_attributes=True)
-
-    opened = [line(i) for i in incidents if start <= i.detected < end]
-    closed = [line(i) for i in incidents if (c := closed_at(i)) is not None and start <= c < end]
+    found = {moment: store.period_incidents(scope, moment=moment, start=start, end=end, limit=LISTED)
+             for moment in MOMENTS}
     named = directory.agencies.get(agency) if agency else None
     return MonitoringReport(
         agency=agency, agency_name=named.name_vi if named else "Tất cả cơ quan, đơn vị", period=period,
@@ -96,4 +125,5 @@ def monitoring_report(store: Store, directory: Directory, scope: frozenset[str] 
         alerts_by_severity={s: by_severity[s.value] for s in Severity},
         truncated=False, targets=_top(targets), techniques=_top(techniques),
         rules=_top(rules), sources=_top(sources),
-        incidents_opened=opened, incidents_closed=closed)
+        incidents_opened=_lines(found["detected"]), incidents_closed=_lines(found["closed"]),
+        opened=_figures(found["detected"], directory), closed=_figures(found["closed"], directory))

@@ -9,7 +9,7 @@ from html import escape
 
 from canhgac.core.i18n import term
 from canhgac.core.timeutil import VIETNAM, local_display
-from canhgac.incidents.monitoring import MonitoringReport
+from canhgac.incidents.monitoring import IncidentFigures, IncidentLine, MonitoringReport
 from canhgac.incidents.posture import Count
 from canhgac.incidents.reports import BreachNotice, IncidentNotice
 
@@ -145,16 +145,28 @@ def breach_notice_html(notice: BreachNotice) -> str:
                 dated=notice.reported_at)
 
 
+def _incident_list(title: str, lines: Sequence[IncidentLine], figures: IncidentFigures) -> str:
+    rows = [(f"{i.id} — {i.title}", f"{term('severity.' + i.severity.value)}, {term('state.' + i.state)}")
+            for i in lines]
+    listed = _table(rows) if rows else "<p class=\"none\">Không có</p>"
+    more = f"<p class=\"more\">và {figures.more} sự cố khác</p>" if figures.truncated else ""
+    counts = _table([("Tổng số", figures.total)] +
+                    [(f"Mức {term('severity.' + s.value)}", n) for s, n in figures.by_severity.items() if n] +
+                    [(f"Trạng thái {term('state.' + s.value)}", n) for s, n in figures.by_state.items() if n])
+    categories = [Count(key=CATEGORY_VI.get(c.key, c.key), count=c.count) for c in figures.by_category]
+    return (f"<h2>{escape(title)}</h2>{counts}{listed}{more}" +
+            (_counts("Theo loại sự cố", categories) if categories else "") +
+            (_counts("Theo cơ quan, đơn vị", figures.by_agency) if len(figures.by_agency) > 1 else ""))
+
+
 def monitoring_html(report: MonitoringReport) -> str:
-    lines = [(f"{i.id} — {i.title}", f"{term('severity.' + i.severity.value)}, {term('state.' + i.state)}")
-             for i in report.incidents_opened]
     body = (
         _table([("Cơ quan, đơn vị", report.agency_name), ("Từ", report.start), ("Đến", report.end),
                 ("Tổng số cảnh báo", report.alerts_total)] +
                [(f"Cảnh báo mức {term('severity.' + s.value)}", n) for s, n in report.alerts_by_severity.items()]) +
         (_counts("Mục tiêu bị tấn công", report.targets) + _counts("Kỹ thuật tấn công (ATT&CK)", report.techniques) +
          _counts("Luật phát hiện", report.rules) + _counts("Nguồn tấn công", report.sources)) +
-        "<h2>Sự cố phát hiện trong kỳ</h2>" + (_table(lines) if lines else "<p class=\"none\">Không có</p>") +
-        f"<p>Sự cố đã đóng hoặc khắc phục trong kỳ: {len(report.incidents_closed)}</p>")
+        _incident_list("Sự cố phát hiện trong kỳ", report.incidents_opened, report.opened) +
+        _incident_list("Sự cố đã đóng hoặc khắc phục trong kỳ", report.incidents_closed, report.closed))
     return page(f"{PERIOD_VI[report.period].upper()} GIÁM SÁT AN TOÀN THÔNG TIN", report.form, body,
                 organization=report.agency_name, dated=report.end)

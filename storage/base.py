@@ -27,6 +27,7 @@ from canhgac.core.model import (
 )
 from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
+from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,13 @@ class Store(ABC):
                           rules: PostureRules, limit: int = 1000) -> list[Incident]:
         """The same incidents that have at least one clock overdue at ``now``, detected first (then by id), at
         most ``limit``."""
+        raise NotImplementedError
+
+    def period_incidents(self, agencies: frozenset[str] | None, *, moment: PeriodMoment, start: datetime,
+                         end: datetime, limit: int) -> PeriodIncidents:
+        """The incidents whose ``moment`` (detection, or closing: ``period_incidents``) lies in ``[start, end)``:
+        counted by the store, no document read but the ``limit`` most important (highest severity, then the
+        earliest ``moment``, then id). For the monitoring report (docs/decisions/0046)."""
         raise NotImplementedError
 
     @abstractmethod

@@ -37,7 +37,7 @@ from canhgac.storage.base import (
     check_alert_field,
     check_alert_sum_fields,
 )
-from canhgac.storage.elasticsearch import posture_aggs
+from canhgac.storage.elasticsearch import monitoring_aggs, posture_aggs
 from canhgac.storage.elasticsearch.aggregations import (
     alert_filters,
     alert_sums,
@@ -61,6 +61,7 @@ from canhgac.storage.elasticsearch.work import incident_of_audit
 from canhgac.storage.elasticsearch.writes import VIEW_CLOSED_DAYS, WritePath, refused_letter
 from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
+from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
@@ -311,6 +312,15 @@ class ElasticsearchStore(WritePath, Store):
         hits = self._search(self._index("incidents"), posture_aggs.overdue_query(agencies, since, now, rules),
                             size=limit, sort=[{"facts.detected": "asc"}, {"id": "asc"}])
         return [incident_from_hit(h, _version(h)) for h in hits]
+
+    def period_incidents(self, agencies: frozenset[str] | None, *, moment: PeriodMoment, start: datetime,
+                         end: datetime, limit: int) -> PeriodIncidents:
+        def search(**request: Any) -> Any:
+            return self._guard(self.client.search, index=self._index("incidents"), track_total_hits=True,
+                               seq_no_primary_term=True, ignore_unavailable=True, allow_no_indices=True, **request)
+
+        return monitoring_aggs.period_incidents(search, lambda h: incident_from_hit(h, _version(h)), agencies,
+                                                moment, start, end, limit)
 
     def _backfill_facts(self) -> int:
         """Write the facts into incident documents stored without them (or with an older version): one pass

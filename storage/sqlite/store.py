@@ -28,7 +28,8 @@ from canhgac.storage.base import (
 )
 from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
-from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, posture_sql, retention
+from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
+from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, monitoring_sql, posture_sql, retention
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 EVENT_WRITER_CACHE_KIB = 64 * 1024
@@ -58,6 +59,7 @@ class SqliteStore(Store):
         self._conn().executescript(SCHEMA)
         incident_sql.migrate(self._conn())
         posture_sql.migrate(self._conn())
+        monitoring_sql.migrate(self._conn())
         event_text.migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
@@ -337,6 +339,12 @@ class SqliteStore(Store):
                           rules: PostureRules, limit: int = 1000) -> list[Incident]:
         rows = posture_sql.overdue_rows(self._conn(), agencies, since, now, rules, limit)
         return incident_sql.incidents_from_rows(rows, shared=False)
+
+    def period_incidents(self, agencies: frozenset[str] | None, *, moment: PeriodMoment, start: datetime,
+                         end: datetime, limit: int) -> PeriodIncidents:
+        found, rows = monitoring_sql.period_incidents(self._conn(), agencies, moment, start, end, limit)
+        found.top = incident_sql.incidents_from_rows(rows, shared=False)
+        return found
 
     def next_sequence(self, name: str) -> int:
         with self._write() as conn:

@@ -215,7 +215,8 @@ def test_sqlite_file_without_facts_is_backfilled_on_open(tmp_path: Path, setting
     store = _fill(SqliteStore(path), incidents[:40])
     store.close()
     conn = sqlite3.connect(path)
-    conn.execute("DROP INDEX incidents_posture")
+    for index in ("incidents_posture", "incidents_detected_period", "incidents_closed_period"):
+        conn.execute(f"DROP INDEX {index}")
     for column in ("f_v", "f_detected", "f_ack"):
         conn.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
     conn.commit()
