@@ -13,7 +13,9 @@ The kill run starts two workers, kills one with SIGKILL when a third of the even
 the end state with the clean two-worker run: ``lost`` counts events and alerts missing, ``duplicated`` events,
 alerts or incident alert counts beyond it. CPU time per event (from /proc, past start-up) is given for the
 workers and for the store, since on one 2-core machine the store, not the workers, sets the pace: the
-workers' figure is what sizes a worker. Ends with one ``RESULT`` line.
+workers' figure is what sizes a worker. A last run has one worker store into SQLite instead (a store that
+keeps up on this machine), for the worker's own cost when the store is not the bottleneck. Ends with one
+``RESULT`` line.
 """
 
 from __future__ import annotations
@@ -113,11 +115,13 @@ def bus_cost(nats: NatsCluster, samples: dict[str, Path], partitions: int) -> fl
 
 class Run:
     def __init__(self, name: str, nats: NatsCluster, osmem: OsmemServer, samples: dict[str, Path], root: Path,
-                 partitions: int) -> None:
+                 partitions: int, *, sqlite: bool = False) -> None:
         self.root = root / name
         self.root.mkdir()
-        self.clone = osmem.clone()
-        self.config = write_config(self.root / "canhgac.yaml", samples, es_url=self.clone.url, servers=nats.servers,
+        self.clone = None if sqlite else osmem.clone()
+        self.config = write_config(self.root / "canhgac.yaml", samples,
+                                   es_url=None if self.clone is None else self.clone.url,
+                                   sqlite=self.root / "canhgac.db" if sqlite else None, servers=nats.servers,
                                    stream=f"{name.upper()}_RAW", partitions=partitions, lease_seconds=6.0)
         text = self.config.read_text(encoding="utf-8").replace("batch_lines: 200", f"batch_lines: {BATCH_LINES}")
         self.config.write_text(text, encoding="utf-8")
@@ -145,8 +149,9 @@ class Run:
         collector.stop()
         assert f"{expected_lines} lines published" in collector.output(), collector.output()[-2000:]
 
-    def work(self, workers: int, expected: int, store_pid: int, *, kill_at: float | None = None) -> dict[str, Any]:
-        store_cpu = cpu_seconds(store_pid)
+    def work(self, workers: int, expected: int, store_pid: int | None, *,
+             kill_at: float | None = None) -> dict[str, Any]:
+        store_cpu = cpu_seconds(store_pid) if store_pid else 0.0
         self.roles = [Role(f"w{n}", self.config, self.root, "worker", "--id", f"w{n}") for n in range(workers)]
         started_cpu = None
         first = killed = None
@@ -169,7 +174,7 @@ class Run:
         assert first is not None and started_cpu is not None, "no event stored"
         alive = [role for role in self.roles if role.process.poll() is None]
         worker_cpu = sum(cpu_seconds(role.process.pid) for role in alive) - started_cpu
-        store_cpu = cpu_seconds(store_pid) - store_cpu
+        store_cpu = cpu_seconds(store_pid) - store_cpu if store_pid else 0.0
         time.sleep(2.0)  # let the last incidents settle
         result = {"seconds": last - first[0], "eps": (expected - first[1]) / max(last - first[0], 1e-6),
                   "lag_max": lag_max, "outcome": outcome(self.store), "events": self.events(),
@@ -184,7 +189,8 @@ class Run:
             role.stop()
         self.bus.close()
         self.store.close()
-        self.clone.close()
+        if self.clone is not None:
+            self.clone.close()
 
 
 def main() -> int:
@@ -206,11 +212,13 @@ def main() -> int:
         bus_us = bus_cost(nats, samples, args.partitions)
         eps_single = single_process(osmem, samples, root)
         results: dict[str, dict[str, Any]] = {}
-        for name, workers, kill_at in (("one", 1, None), ("two", 2, None), ("kill", 2, 0.33)):
-            run = Run(name, nats, osmem, samples, root, args.partitions)
+        phases = (("one", 1, None, False), ("two", 2, None, False), ("kill", 2, 0.33, False),
+                  ("sqlite", 1, None, True))
+        for name, workers, kill_at, sqlite in phases:
+            run = Run(name, nats, osmem, samples, root, args.partitions, sqlite=sqlite)
             try:
                 run.publish_all(expected)
-                results[name] = run.work(workers, expected, osmem.pid, kill_at=kill_at)
+                results[name] = run.work(workers, expected, None if sqlite else osmem.pid, kill_at=kill_at)
             finally:
                 run.close()
             r = results[name]
@@ -229,7 +237,9 @@ def main() -> int:
               f"lag_max_batches={max(r['lag_max'] for r in results.values())} "
               f"takeover_s={results['kill'].get('after_kill', 0):.1f} "
               f"worker_cpu_us_per_event={results['two']['worker_cpu_us']:.0f} "
-              f"store_cpu_us_per_event={results['two']['store_cpu_us']:.0f}")
+              f"store_cpu_us_per_event={results['two']['store_cpu_us']:.0f} "
+              f"eps_1_worker_sqlite={results['sqlite']['eps']:.0f} "
+              f"worker_cpu_us_per_event_sqlite={results['sqlite']['worker_cpu_us']:.0f}")
     finally:
         nats.close()
         osmem.close()

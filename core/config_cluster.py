@@ -25,6 +25,9 @@ class BusSettings(StrictModel):
         "workers"
     batch_lines: Annotated[int, Field(ge=1, le=10_000, description="lines per published batch at most")] = 500
     publish_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    retention_hours: Annotated[float, Field(ge=1, le=24 * 90, description=(
+        "how long the stream keeps batches; workers must read them within it (each NATS node holds this much)"))] = \
+        168.0
 
 
 class LeaseSettings(StrictModel):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 
 from canhgac.core.config import load_settings
 from canhgac.core.i18n import cli_language, pick
 from canhgac.roles.stopping import add_duration, stop_event
+
+WORKER_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -26,6 +30,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     language = cli_language(settings.language)
+    if args.id is not None and not WORKER_ID.fullmatch(args.id):
+        print(pick(f"Lỗi: --id {args.id!r} chỉ được gồm chữ Latin không dấu, chữ số, '-' và '_' (1–64 ký tự)",
+                   f"Error: --id {args.id!r} may hold only ASCII letters, digits, '-' and '_' (1–64 characters)",
+                   language), file=sys.stderr)
+        return 2
     stop = stop_event(args.duration)
     words = {"take": pick("nhận phân vùng", "took partition", language),
              "give": pick("trả phân vùng", "gave back partition", language),

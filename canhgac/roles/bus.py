@@ -20,7 +20,8 @@ def open_bus(settings: Settings, *, wait_seconds: float = 30.0) -> JetStreamBus:
                     "(see docs/decisions/0047-roles-and-partition-leases.md)")
     jetstream = JetStreamSettings(servers=tuple(config.servers), stream=config.stream,
                                   subject_prefix=config.subject_prefix, partitions=config.partitions,
-                                  replicas=config.replicas, publish_timeout=config.publish_timeout)
+                                  replicas=config.replicas, publish_timeout=config.publish_timeout,
+                                  max_age=config.retention_hours * 3600.0)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
