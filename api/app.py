@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from canhgac.api.answer_cache import AnswerCache, ListAnswers
 from canhgac.api.es_compat import EsErrorBodies
 from canhgac.api.headers import SecurityHeaders
 from canhgac.api.limits import API_PREFIX, PushRateLimiter, RequestLimits
+from canhgac.api.metrics import METRICS_PATH, RequestMetrics, install_metrics, metrics_answer
 from canhgac.api.params import times_within_calendar
 from canhgac.api.problems import install_problem_handlers
 from canhgac.api.relay import IngestRelay
@@ -52,7 +54,7 @@ ROUTERS = [health.router, directory_routes.router, incidents.router, incident_ac
 class CanhGacApi(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's ServerErrorMiddleware, so that an unexpected 500 carries the headers too.
-        return SecurityHeaders(super().build_middleware_stack())
+        return RequestMetrics(SecurityHeaders(super().build_middleware_stack()), self.state.metrics)
 
 
 def create_app(settings: Settings, store: Store, *, directory: Directory | None = None,
@@ -76,7 +78,10 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
     app.state.incidents.observers.append(change_observer(store, settings, app.state.directory))  # chat threads
     app.state.push_rate = PushRateLimiter(settings.collection.http.rate_limit)
     app.state.summary_cache = SummaryCache()  # per process; keyed by incident version, so workers agree
+    app.state.answer_cache = AnswerCache()  # whole list answers, checked against the store's incidents marker
+    install_metrics(app, settings.cluster.metrics.token_env)  # per app: two apps in one process count apart
     install_problem_handlers(app)
+    app.add_middleware(ListAnswers)  # innermost: a kept answer still passes the limits and security headers
     if ingest_relay_port is not None:
         app.add_middleware(IngestRelay, port=ingest_relay_port)  # added first, so inside RequestLimits
     app.add_middleware(RequestLimits)
@@ -85,6 +90,7 @@ def create_app(settings: Settings, store: Store, *, directory: Directory | None 
         app.include_router(router, prefix=API_PREFIX)
     app.mount("/assets", StaticFiles(directory=WEB_DIR), name="assets")
     app.add_api_route("/", _index, include_in_schema=False)
+    app.add_api_route(METRICS_PATH, metrics_answer, include_in_schema=False)
     return app
 
 

@@ -169,12 +169,14 @@ class Presenter:
     def summary(self, incident: Incident) -> IncidentOut:
         return IncidentOut.model_validate(self._common(incident)[0])
 
-    def summaries_json(self, incidents: list[Incident]) -> bytes:
+    def summaries_json(self, incidents: list[Incident]) -> tuple[bytes, datetime | None]:
         """A list page as JSON, the shape of ``list[IncidentOut]``: the fields are already typed by the stored
         model, so they go to orjson directly (a pydantic round per item costs as much as the query); each row
-        is built once per incident version (``SummaryCache``)."""
-        return orjson.dumps([self.cache.get(i, self._cached).row(self.now) for i in incidents],
-                            option=orjson.OPT_UTC_Z)
+        is built once per incident version (``SummaryCache``). With it, the first moment after ``now`` at which
+        a row turns overdue (None: none will by itself): until then the same incidents give the same page."""
+        summaries = [self.cache.get(i, self._cached) for i in incidents]
+        body = orjson.dumps([s.row(self.now) for s in summaries], option=orjson.OPT_UTC_Z)
+        return body, min((due for s in summaries for _, due in s.running if due > self.now), default=None)
 
     def _cached(self, incident: Incident) -> CachedSummary:
         fields, _, found = self._common(incident)

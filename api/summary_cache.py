@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from canhgac.core.model import Incident
 from canhgac.incidents.clocks import Clock, ClockKind
@@ -35,7 +35,9 @@ class CachedSummary:
 
 
 def running_clocks(found: list[Clock]) -> tuple[tuple[ClockKind, datetime], ...]:
-    return tuple((c.kind, c.due) for c in found if c.done_at is None)
+    # In datetime.UTC: parsed times carry pydantic's own UTC class, whose offset is asked in Python on every
+    # comparison with a request's now (2.2 µs against 0.5 µs a row).
+    return tuple((c.kind, c.due.astimezone(UTC)) for c in found if c.done_at is None)
 
 
 class SummaryCache:

@@ -13,8 +13,9 @@ The kill run starts two workers, kills one with SIGKILL when a third of the even
 the end state with the clean two-worker run: ``lost`` counts events and alerts missing, ``duplicated`` events,
 alerts or incident alert counts beyond it. CPU time per event (from /proc, past start-up) is given for the
 workers and for the store, since on one 2-core machine the store, not the workers, sets the pace: the
-workers' figure is what sizes a worker. A last run has one worker store into SQLite instead (a store that
-keeps up on this machine), for the worker's own cost when the store is not the bottleneck. Ends with one
+workers' figure is what sizes a worker. The last two runs have one and two workers store into SQLite instead
+(a store that keeps up on this machine), for the workers' own cost and speed when the store is not the
+bottleneck. Ends with one
 ``RESULT`` line.
 """
 
@@ -213,7 +214,7 @@ def main() -> int:
         eps_single = single_process(osmem, samples, root)
         results: dict[str, dict[str, Any]] = {}
         phases = (("one", 1, None, False), ("two", 2, None, False), ("kill", 2, 0.33, False),
-                  ("sqlite", 1, None, True))
+                  ("sqlite", 1, None, True), ("sqlite2", 2, None, True))
         for name, workers, kill_at, sqlite in phases:
             run = Run(name, nats, osmem, samples, root, args.partitions, sqlite=sqlite)
             try:
@@ -239,6 +240,7 @@ def main() -> int:
               f"worker_cpu_us_per_event={results['two']['worker_cpu_us']:.0f} "
               f"store_cpu_us_per_event={results['two']['store_cpu_us']:.0f} "
               f"eps_1_worker_sqlite={results['sqlite']['eps']:.0f} "
+              f"eps_2_workers_sqlite={results['sqlite2']['eps']:.0f} "
               f"worker_cpu_us_per_event_sqlite={results['sqlite']['worker_cpu_us']:.0f}")
     finally:
         nats.close()

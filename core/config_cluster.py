@@ -47,8 +47,21 @@ class LeaseSettings(StrictModel):
         return self
 
 
+class MetricsSettings(StrictModel):
+    """Prometheus metrics (docs/decisions/0049): ``collect`` and ``worker`` serve them on ``host:port`` when a
+    port is set (or ``--metrics-port``); ``serve`` answers ``GET /metrics`` beside the API."""
+
+    host: Annotated[str, Field(min_length=1, description=(
+        "address the roles' metrics listen on; the default keeps them on this machine"))] = "127.0.0.1"
+    port: Annotated[int | None, Field(ge=1, le=65535, description="collect/worker metrics port; none: not served")] = \
+        None
+    token_env: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description=(
+        "environment variable holding a bearer token that serve's GET /metrics then requires"))] = None
+
+
 class ClusterSettings(StrictModel):
     bus: BusSettings | None = None
     leases: LeaseSettings = LeaseSettings()
+    metrics: MetricsSettings = MetricsSettings()
     worker_id: Annotated[str | None, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$", description=(
         "this worker's name in the leases; default: host name and process id"))] = None

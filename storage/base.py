@@ -461,5 +461,11 @@ class Store(ABC):
         a search catches up by itself, this does it ahead of searches). Returns how many rows were indexed."""
         return 0
 
+    def incidents_marker(self) -> int | None:
+        """A number, read fresh from the store, that changes whenever any process creates, changes or deletes an
+        incident: while it stays the same, so does every answer built from incidents. None where the store keeps
+        no such number (answers built from incidents are then not kept)."""
+        return None
+
     def close(self) -> None:
         """Release connections."""

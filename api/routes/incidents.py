@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from canhgac.api.alert_feedback import with_feedback
+from canhgac.api.answer_cache import keep_until
 from canhgac.api.auth import CurrentPrincipal
 from canhgac.api.bodies import NOT_NULL, SOC_ONLY, IncidentCreate, IncidentPatch
 from canhgac.api.cursor import decode, encode, link_next
@@ -89,7 +90,9 @@ async def list_incidents(request: Request, scope: RequestedScope, store: StoreDe
 
 def _list_page(request: Request, store: Store, presenter: Presenter, query: IncidentQuery, sort: str) -> Response:
     found = store.search_incidents(query)
-    response = Response(presenter.summaries_json(found), media_type="application/json")
+    body, first_overdue = presenter.summaries_json(found)
+    response = Response(body, media_type="application/json")
+    keep_until(request, first_overdue)
     response.headers["X-Total-Count"] = str(store.count_incidents(query))
     if len(found) == query.limit:
         last = IncidentCursor.of(found[-1], query.sort)

@@ -1,4 +1,5 @@
-"""``canhgac cluster status``: the workers, who owns each partition, its lag, and the stream's replicas."""
+"""``canhgac cluster status``: the workers, who owns each partition, its lag, and the stream's replicas;
+``canhgac cluster subjects``: the subject a shipper publishes each agency's lines to."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     status = sub.add_parser("status", parents=[common], help=text, description=text)
     status.add_argument("--json", action="store_true", help=pick("in dạng JSON", "print JSON"))
     status.set_defaults(handler=run_status)
+    text = pick("chủ đề (subject) NATS của từng cơ quan, để Vector hay Fluent Bit gửi thẳng lên luồng",
+                "each agency's NATS subject, for Vector or Fluent Bit publishing straight to the stream")
+    subjects = sub.add_parser("subjects", parents=[common], help=text, description=text)
+    subjects.add_argument("--agency", default=None, help=pick("chỉ cơ quan này", "only this agency"))
+    subjects.add_argument("--json", action="store_true", help=pick("in dạng JSON", "print JSON"))
+    subjects.set_defaults(handler=run_subjects)
 
 
 def cluster_status(settings: Any) -> dict[str, Any]:
@@ -73,4 +80,43 @@ def run_status(args: argparse.Namespace) -> int:
     for row in status["partitions"]:
         lag = "—" if row["lag_batches"] is None else str(row["lag_batches"])
         print(printable(f"  {row['partition']:>3}  {row['owner'] or pick('(chưa ai)', '(nobody)', language)}  {lag}"))
+    return 0
+
+
+def agency_subjects(settings: Any, agency: str | None = None) -> list[dict[str, Any]]:
+    """Where a shipper publishes an agency's lines: its partition's subject (docs/shipping/bus.md)."""
+    from canhgac.collectors.bus.base import partition_of
+    from canhgac.roles.bus import NoBus
+
+    config = settings.cluster.bus
+    if config is None:
+        raise NoBus("cluster.bus is not configured: there is no stream to publish to "
+                    "(see docs/decisions/0047-roles-and-partition-leases.md)")
+    language = cli_language(settings.language)
+    rows = []
+    for unit in settings.agencies:
+        if agency is not None and unit.id != agency:
+            continue
+        partition = partition_of(unit.id, config.partitions)
+        rows.append({"agency": unit.id, "name": unit.name(language), "partition": partition,
+                     "subject": f"{config.subject_prefix}.{partition}"})
+    if agency is not None and not rows:
+        from canhgac.core.errors import NotFound
+
+        raise NotFound(f"unknown agency {agency!r}")
+    return rows
+
+
+def run_subjects(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    rows = agency_subjects(settings, args.agency)
+    if args.json:
+        print(printable_json(json.dumps(rows, ensure_ascii=False)))
+        return 0
+    language = cli_language(settings.language)
+    width = max([len(row["agency"]) for row in rows] + [8])
+    print(printable(f"{pick('cơ quan', 'agency', language):<{width}}  {pick('phân vùng', 'partition', language)}  "
+                    "subject"))
+    for row in rows:
+        print(printable(f"{row['agency']:<{width}}  {row['partition']:>9}  {row['subject']}  ({row['name']})"))
     return 0

@@ -182,6 +182,7 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
     app = create_app(settings, runtime.store, directory=runtime.directory)
     # the push endpoints (api/routes/ingest.py) deliver through it; an API-only node takes no pushes
     app.state.collection = None if api_only else collection
+    app.state.ingest_totals = None if api_only else runtime.pipeline.totals  # on GET /metrics
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     sockets = [sock]
     helpers: list[multiprocessing.process.BaseProcess] = []

@@ -8,6 +8,7 @@ import sys
 
 from canhgac.core.config import load_settings
 from canhgac.core.i18n import cli_language, pick
+from canhgac.roles.metrics import add_metrics_port
 from canhgac.roles.stopping import add_duration, stop_event
 
 WORKER_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -20,11 +21,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cmd.add_argument("--id", default=None, help=pick("tên của worker này trong bảng thuê phân vùng (mặc định: máy-pid)",
                                                      "this worker's name in the partition leases (default: host-pid)"))
     add_duration(cmd)
+    add_metrics_port(cmd)
     cmd.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from canhgac.roles.bus import open_bus
+    from canhgac.roles.metrics import serve_role_metrics
     from canhgac.roles.worker import Worker
     from canhgac.runtime import Runtime
 
@@ -52,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
         print(pick(f"Worker {worker.id}: nhóm {config.group}, luồng {config.stream}, {config.partitions} phân vùng",
                    f"Worker {worker.id}: group {config.group}, stream {config.stream}, {config.partitions} "
                    "partitions", language), flush=True)
-        worker.run(stop)
+        stop_metrics = serve_role_metrics(settings, args.metrics_port, worker.metrics.registry, language)
+        try:
+            worker.run(stop)
+        finally:
+            stop_metrics()
     finally:
         runtime.close()
         bus.close()

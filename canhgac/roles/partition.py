@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from canhgac.collectors.bus.base import Received
+from canhgac.collectors.bus.base import LineBatch, Received
+from canhgac.collectors.bus.foreign import ForeignDecoder, is_foreign
 from canhgac.collectors.bus.publishing import parse_syslog_source_id
+from canhgac.collectors.bus.push import PUSH_PREFIX, PushDecoder, parse_push_source_id
 from canhgac.collectors.lines import LineDecoder, Origin
 from canhgac.collectors.parsers.syslog import SyslogParser
 from canhgac.collectors.service import Collection
@@ -99,19 +102,47 @@ class PartitionPipeline(Pipeline):
 
 class SourceDecoders:
     """The decoder of each source a partition's batches come from, found in the configuration by the source
-    id the collector sent (``file:<live path>``), with the same origin, so the same event ids as the tail's."""
+    id the collector sent (``file:<live path>``, ``syslog:…``, ``push:…``), with the same origin, so the same
+    event ids as the tail's, the listener's or ``serve``'s push; shippers' own messages are read apart."""
 
     def __init__(self, collection: Collection, saved: dict[str, Any] | None = None) -> None:
         self.collection = collection
         self.decoders: dict[str, LineDecoder | None] = {}
         self._saved = saved or {}  # parser state per source, as the partition's last settle saved it
+        self._pushes: dict[str, PushDecoder] = {}  # by source id, oldest first
 
     def decode(self, received: Received) -> tuple[list[Event], list[DeadLetter]]:
         batch = received.batch
+        if is_foreign(batch.source_id):  # a shipper's own message, straight to the partition's subject
+            return self.foreign.decode(batch, received.partition, received.sequence)
+        if batch.source_id.startswith(PUSH_PREFIX):
+            return self._push(batch)
         decoder = self.decoders.get(batch.source_id) if batch.source_id in self.decoders else self._make(
             batch.source_id, batch.agency)
         if decoder is None:
             return [], [_unknown(batch.source_id, batch.agency, line.offset, line.data) for line in batch.lines]
+        return decoder.decode(batch.lines)
+
+    @cached_property
+    def foreign(self) -> ForeignDecoder:
+        bus = self.collection.settings.cluster.bus
+        return ForeignDecoder(self.collection, bus.partitions if bus is not None else 1)
+
+    def _push(self, batch: LineBatch) -> tuple[list[Event], list[DeadLetter]]:
+        """An HTTP push the collector accepted: the request's batches of one group share one decoder, as the
+        request's records share one in ``serve``; only the latest requests' decoders are kept."""
+        decoder = self._pushes.pop(batch.source_id, None)
+        if decoder is None:
+            named = parse_push_source_id(batch.source_id)
+            try:
+                decoder = PushDecoder(self.collection, named) if named is not None else None
+            except LookupError:
+                decoder = None
+            if decoder is None:
+                return [], [_unknown(batch.source_id, batch.agency, line.offset, line.data) for line in batch.lines]
+        self._pushes[batch.source_id] = decoder
+        while len(self._pushes) > 64:
+            self._pushes.pop(next(iter(self._pushes)))
         return decoder.decode(batch.lines)
 
     def _make(self, source_id: str, agency: str) -> LineDecoder | None:

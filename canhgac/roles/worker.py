@@ -19,18 +19,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from canhgac.collectors.bus.base import BusConsumer, Received
+from canhgac.collectors.bus.base import BusConsumer, BusError, Received
 from canhgac.collectors.bus.jetstream import JetStreamBus
 from canhgac.collectors.bus.leases import PartitionLeases
 from canhgac.core.config import Settings
+from canhgac.core.metrics import WorkerMetrics, add_ingest_totals
 from canhgac.incidents.service import IncidentService
-from canhgac.roles.partition import FencedEngine, PartitionPipeline, PartitionState, SourceDecoders
-from canhgac.runtime import Runtime
+from canhgac.roles.partition import FencedEngine, LeaseLapsed, PartitionPipeline, PartitionState, SourceDecoders
+from canhgac.runtime import PipelineTotals, Runtime
 
 log = logging.getLogger(__name__)
 #: Acknowledge only while our lease has at least this long to run: another worker reads a partition only
 #: after the lease is gone.
 FENCE_MARGIN = 1.0
+_CHANGES = {"take": "taken", "give": "given", "lost": "lost"}
 
 
 def default_worker_id() -> str:
@@ -47,6 +49,7 @@ class PartitionRunner:
     pending: list[Received] = field(default_factory=list)
     batches: int = 0
     lines: int = 0
+    metrics: WorkerMetrics | None = None
 
     def step(self, timeout: float) -> int:
         got = self.consumer.fetch(max_batches=16, timeout=timeout)
@@ -60,6 +63,8 @@ class PartitionRunner:
             self.pending.append(received)
             self.batches += 1
             self.lines += len(received.batch.lines)
+        if got and self.metrics is not None:
+            self.metrics.consumed(self.partition, len(got), sum(len(r.batch.lines) for r in got))
         return len(got)
 
     def settled(self, force: bool) -> bool:
@@ -86,7 +91,8 @@ class PartitionRunner:
 class Worker:
     def __init__(self, settings: Settings, bus: JetStreamBus, *, worker_id: str | None = None,
                  runtime: Runtime | None = None,
-                 say: Callable[[str, int], None] = lambda what, partition: None) -> None:
+                 say: Callable[[str, int], None] = lambda what, partition: None,
+                 metrics: WorkerMetrics | None = None) -> None:
         cluster = settings.cluster
         assert cluster.bus is not None
         self.settings = settings
@@ -102,7 +108,14 @@ class Worker:
         self.store.number_incidents_singly()
         self.leases = PartitionLeases(bus, self.id, cluster.leases.bucket, cluster.leases.ttl_seconds)
         self.runners: dict[int, PartitionRunner] = {}
-        self.say = say
+        self.metrics = metrics or WorkerMetrics()
+        self.totals: dict[int, PipelineTotals] = {}  # per partition, kept across its runners: counters only grow
+        self._watch()
+
+        def say_and_count(what: str, partition: int) -> None:
+            self.metrics.changes.labels(_CHANGES[what]).inc()
+            say(what, partition)
+        self.say = say_and_count
         self._lock = threading.RLock()  # the lease thread renews while the main loop claims and releases
         self.started = time.monotonic()
 
@@ -115,6 +128,7 @@ class Worker:
                     self.leases.renew()
                     self.leases.heartbeat(self._about())
             except Exception as exc:  # the bus is unreachable: leases lapse, the main loop drops them
+                self._failed(exc, "bus")
                 log.warning("lease renewal failed: %s", exc)
 
     def _about(self) -> dict[str, object]:
@@ -141,6 +155,7 @@ class Worker:
             try:  # newly claimed, or reopened after the store or the bus failed it
                 self.runners[partition] = self._open(partition)
             except Exception as exc:  # kept leased: the next round tries again
+                self._failed(exc)
                 log.warning("partition %d not opened: %s", partition, exc)
 
     def _open(self, partition: int) -> PartitionRunner:
@@ -153,8 +168,10 @@ class Worker:
         engine = FencedEngine(settings.detection, state, resolve=settings.resolve_path)
         pipeline = PartitionPipeline(self.store, engine, IncidentService(self.store, self.runtime.directory),
                                      self.runtime.notifier)
+        pipeline.totals = self.totals.setdefault(partition, PipelineTotals())
         decoders = SourceDecoders(self.runtime.collection(), state.get_state("parsers"))
-        return PartitionRunner(partition, self.bus.consumer(self.group, partition), pipeline, decoders, state)
+        return PartitionRunner(partition, self.bus.consumer(self.group, partition), pipeline, decoders, state,
+                               metrics=self.metrics)
 
     def _give_back(self, partition: int) -> None:
         runner = self.runners.pop(partition, None)
@@ -182,6 +199,21 @@ class Worker:
         if runner.settled(force) and self.leases.still_mine(runner.partition, FENCE_MARGIN):
             runner.ack()
 
+    # metrics --------------------------------------------------------------------------------------
+    def _watch(self) -> None:
+        lag = getattr(self.bus, "lag", None)
+        self.metrics.watch_partitions(lambda: {p: len(r.pending) for p, r in list(self.runners.items())},
+                                      (lambda partition: lag(self.group, partition)) if lag is not None else None)
+        add_ingest_totals(self.metrics.registry, lambda: [(str(p), t) for p, t in sorted(self.totals.items())])
+
+    def _failed(self, exc: Exception, side: str | None = None) -> None:
+        if isinstance(exc, LeaseLapsed):  # counted as a partition lost
+            return
+        if side is None:  # nats-py's own errors and a bus call's timeout come through unwrapped
+            bus = isinstance(exc, BusError | TimeoutError) or type(exc).__module__.startswith("nats")
+            side = "bus" if bus else "store"
+        self.metrics.errors.labels(side).inc()
+
     # the loop -------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         renewer = threading.Thread(target=self._renew_loop, args=(stop,), name="leases", daemon=True)
@@ -196,6 +228,7 @@ class Worker:
                     try:
                         self.rebalance()
                     except Exception as exc:  # the bus is electing a leader, or unreachable: next round
+                        self._failed(exc, "bus")
                         log.warning("partition rebalance failed: %s", exc)
                 if not self.runners:
                     stop.wait(0.2)
@@ -209,6 +242,7 @@ class Worker:
                         runner.step(timeout=0.1)
                         self._settle(runner, force=due)
                     except Exception as exc:  # store or bus down: start this partition again from its last ack
+                        self._failed(exc)
                         log.warning("partition %d: %s; reading it again from its last acknowledged batch",
                                     partition, exc)
                         self._drop(partition, reason="failed")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 import threading
 import time
 from collections.abc import Coroutine, Sequence
@@ -18,6 +19,7 @@ from urllib.parse import quote, unquote
 import nats
 import nats.errors
 from canhgac.collectors.bus.base import MAX_BATCH_BYTES, Bus, BusConsumer, BusError, LineBatch, Published, Received
+from canhgac.collectors.bus.foreign import foreign_batch
 from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError, ServiceUnavailableError
@@ -145,6 +147,21 @@ class JetStreamBus(Bus):
             self._stop_loop()
 
 
+def _batch_of(msg: Msg) -> LineBatch:
+    """A collector's batch, or a shipper's message (no framing headers, or a body that is not framed) handed on
+    whole, for the worker to read or to make a dead letter of (collectors/bus/foreign.py)."""
+    headers = msg.headers or {}
+    if H_FIRST in headers:
+        try:
+            batch = LineBatch.decode(unquote(headers.get(H_AGENCY, "")), unquote(headers.get(H_SOURCE, "")),
+                                     msg.data)
+            if batch.first_offset == int(headers[H_FIRST]) and batch.last_offset == int(headers.get(H_LAST, -1)):
+                return batch
+        except (struct.error, ValueError):
+            pass
+    return foreign_batch(msg.subject, headers, msg.data)
+
+
 class _JetStreamConsumer(BusConsumer):
     """One partition for one group. Opening it rewinds the group to its last contiguous ack, like a Kafka
     consumer resuming from its committed offset, so a restarted worker sees its unfinished batches again at
@@ -206,9 +223,7 @@ class _JetStreamConsumer(BusConsumer):
                 raise BusError(f"partition {self.partition}: delivery {delivery} after {self._delivered}; "
                                "reopen to read on in order")
             self._delivered, self._last_sequence = delivery, sequence
-            headers = msg.headers or {}
-            batch = LineBatch.decode(unquote(headers.get(H_AGENCY, "")), unquote(headers.get(H_SOURCE, "")),
-                                     msg.data)
+            batch = _batch_of(msg)
             sequence = msg.metadata.sequence.stream
             redelivered = msg.metadata.num_delivered > 1 or sequence <= self._handed_out_before
             self._unacked[sequence] = msg

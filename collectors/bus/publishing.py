@@ -25,6 +25,7 @@ from canhgac.collectors.status import StatusBoard
 from canhgac.collectors.syslog import SyslogServer
 from canhgac.collectors.tail import FileSource
 from canhgac.core.config_collection import SyslogInput
+from canhgac.core.metrics import CollectorMetrics
 from canhgac.core.model import DeadLetter, Event
 
 SYSLOG_PREFIX = "syslog:"
@@ -75,18 +76,31 @@ class BusFileSource(FileSource):
 class Publisher:
     """The delivery's ``process`` in the collector role: publish, wait for the stream's acks, count."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, metrics: CollectorMetrics | None = None) -> None:
         self.bus = bus
+        self.metrics = metrics
         self.batches = 0
         self.lines = 0
         self.duplicates = 0
 
     def __call__(self, events: Sequence[Event], letters: Sequence[DeadLetter], prepared: Any = None) -> None:
         for batch in prepared or ():
-            published = self.bus.publish(batch)  # raises BusError: the delivery keeps the batch and retries
+            try:
+                published = self.bus.publish(batch)  # raises BusError: the delivery keeps the batch and retries
+            except Exception:
+                if self.metrics is not None:
+                    self.metrics.failed(_kind(batch.source_id))
+                raise
             self.batches += 1
             self.lines += len(batch.lines)
             self.duplicates += published.duplicate
+            if self.metrics is not None:
+                self.metrics.published(_kind(batch.source_id), self.bus.partition_for(batch.agency), len(batch.lines),
+                                       sum(len(line.data) for line in batch.lines), published.duplicate)
+
+
+def _kind(source_id: str) -> str:
+    return source_id.partition(":")[0]  # file, syslog, push: bounded, unlike the source ids
 
 
 def syslog_source_id(listener: str, stream: str, sender: str) -> str:
@@ -121,8 +135,8 @@ class BusSyslogServer(SyslogServer):
 
 
 class BusCollection(Collection):
-    """The configured file tails and syslog listeners, publishing to the bus. HTTP push stays with ``serve``:
-    it arrives through the API, which the collector does not run."""
+    """The configured file tails and syslog listeners, publishing to the bus (HTTP push: the collector role
+    serves the push routes over a subclass, canhgac/roles/collect.py and collectors/bus/push.py)."""
 
     bus_lines = 500
     listeners: Sequence[SyslogInput] = ()

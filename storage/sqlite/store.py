@@ -29,7 +29,15 @@ from canhgac.storage.base import (
 from canhgac.storage.incident_facts import PostureBreakdown, PostureCounts, PostureRules, WeekCounts
 from canhgac.storage.outbox import ChatNotice
 from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
-from canhgac.storage.sqlite import alert_sums, event_text, incident_sql, monitoring_sql, posture_sql, retention
+from canhgac.storage.sqlite import (
+    alert_sums,
+    change_marks,
+    event_text,
+    incident_sql,
+    monitoring_sql,
+    posture_sql,
+    retention,
+)
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 EVENT_WRITER_CACHE_KIB = 64 * 1024
@@ -61,6 +69,7 @@ class SqliteStore(Store):
         posture_sql.migrate(self._conn())
         monitoring_sql.migrate(self._conn())
         event_text.migrate(self._conn())
+        change_marks.migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -102,6 +111,9 @@ class SqliteStore(Store):
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO events (id, ts, agency, doc) VALUES (?, ?, ?, ?)", rows)
             return conn.total_changes - before
+
+    def incidents_marker(self) -> int:
+        return change_marks.incidents_marker(self._conn())
 
     def catch_up_indexes(self) -> int:
         return event_text.catch_up(self._conn())
