@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from canhgac.collectors.lines import DecodeStats, Origin
+from canhgac.collectors.reading import Prepared
 from canhgac.collectors.service import Collection
 from canhgac.collectors.status import StatusBoard
 from canhgac.core.config import Settings
@@ -76,9 +77,10 @@ class Pipeline:
             self._settled = self.detector.checkpoint_if_due()
         return changes
 
-    def prepare(self, events: list[Event]) -> Matched:
-        """The stateless half of detection, for the process that decodes a file (collectors/reading.py)."""
-        return self.detector.match(events)
+    def prepare(self, events: list[Event]) -> Prepared:
+        """The stateless half of detection, and the events as rows for the store, made by the process that
+        decodes a file (collectors/reading.py)."""
+        return Prepared(self.detector.match(events), self.store.pack_events(events))
 
     def settle(self, force: bool, also: Callable[[], None] | None = None) -> bool:
         """True when the detection state saved in the store covers every batch processed so far; with

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Full
@@ -36,7 +36,7 @@ AHEAD = 4
 @dataclass
 class DecodedBatch:
     lines: int
-    events: list[Event]
+    events: Sequence[Event]  # a list, or the compact form ``prepare`` made of it (see ``Prepared``)
     letters: list[DeadLetter]
     position: dict[str, Any]  # device, inode, resume offset, parser state: the checkpoint after this batch
     read_bytes: int  # bytes of the lines in this batch (for a progress bar)
@@ -64,6 +64,15 @@ def use_child_process(path: Path, offset: int) -> bool:
 
 
 Prepare = Callable[[list[Event]], Any]
+
+
+@dataclass
+class Prepared:
+    """What ``prepare`` returns to also send the events on in another form (rows the store takes as they
+    are): a list of dictionaries is the dearest thing to pickle and unpickle between the processes."""
+
+    value: Any
+    events: Sequence[Event]
 
 
 def decoded_batches(path: Path, decoder: LineDecoder, offset: int, batch_lines: int, *,
@@ -115,7 +124,11 @@ def _child(path: Path, decoder: LineDecoder, offset: int, batch_lines: int, prep
             # Share the work: while the parent is starved it gets the batch as it is and does all of it,
             # else the stateless part is done here (the parent is then busy with earlier batches).
             if prepare is not None and batch.events and _parent_busy(queue):
-                batch.prepared = prepare(batch.events)
+                done = prepare(batch.events)  # type: ignore[arg-type]
+                if isinstance(done, Prepared):
+                    batch.prepared, batch.events = done.value, done.events
+                else:
+                    batch.prepared = done
             _put(queue, batch, parent)
         _put(queue, _DONE, parent)
     except Exception as exc:  # reported to the parent, which raises it

@@ -18,10 +18,9 @@ from typing import Any
 from canhgac.core.config_detection import DetectionSettings
 from canhgac.core.errors import RuleError
 from canhgac.core.model import Alert, Event
-from canhgac.detectors.evidence import evidence, with_evidence
 from canhgac.detectors.indicators import IndicatorMatcher, Indicators, load_indicator_list
+from canhgac.detectors.matching import BatchMatcher, Hit
 from canhgac.detectors.sigma import LoadedRules, SigmaDetector, builtin_rules_dir, load_rules
-from canhgac.detectors.sigma.detector import build_alert
 from canhgac.detectors.sigma.loader import RULE_SUFFIXES
 from canhgac.detectors.sigma.parse import ParseOptions
 from canhgac.storage.base import Store
@@ -44,6 +43,10 @@ class RuleSet:
     indicators: IndicatorMatcher
     errors: list[RuleError] = field(default_factory=list)
     fingerprint: tuple[Any, ...] = ()
+    matcher: BatchMatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.matcher = BatchMatcher(self.detector, self.indicators)
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,12 @@ class Matched:
     """The stateless half of detecting a batch (evidence, rule matching, single-event alerts, indicators),
     which may run in another process (collectors/reading.py); ``DetectionEngine.detect`` adds the stateful
     half, the correlation windows, in batch order. Per matched event: its index, the (rule id, alert or
-    None for a silent rule) of every rule that matched and alerts or feeds a correlation, and its evidence
-    fields when a correlation is fed (the windows see the event as the rules saw it)."""
+    None for a silent rule) of every rule that matched and alerts or feeds a correlation, and when one is
+    fed, the fields of the event (evidence included) that correlations read: the windows see the event as
+    the rules saw it, and the full events need not travel back."""
 
     generation: int  # DetectionEngine.reloads when matched: a reload since makes it stale
-    hits: list[tuple[int, tuple[tuple[str, Alert | None], ...], dict[str, Any] | None]]
+    hits: list[Hit]
     indicator_alerts: list[Alert]
 
 
@@ -102,45 +106,27 @@ class DetectionEngine:
         ones ``canhgac hunt`` and the rule fixtures compute; the events themselves are not changed. With
         ``matched`` (``match`` of the same events, perhaps done elsewhere), only the correlations run here."""
         self.maybe_reload()
-        current = self.current
-        if matched is not None and matched.generation == self.reloads:
-            return self._correlate(events, matched)
-        events = with_evidence(events)
-        return current.detector.detect(events) + current.indicators.detect(events)
+        if matched is None or matched.generation != self.reloads:
+            matched = self.match(events)
+        return self._correlate(events, matched)
 
     def match(self, events: Sequence[Event]) -> Matched:
         """The stateless half of ``detect``; it reads no window and changes none, so any process may run it."""
         current = self.current
-        detector = current.detector
-        feeds = detector.correlation.inputs
-        generating = detector.emit_silent
-        hits: list[tuple[int, tuple[tuple[str, Alert | None], ...], dict[str, Any] | None]] = []
-        enriched: list[Event] = []
-        for index, event in enumerate(events):
-            fields = evidence(event)
-            seen = {**event, **fields} if fields else event
-            enriched.append(seen)
-            found = tuple((rule.id, build_alert(rule, seen) if generating or not rule.silent else None)
-                          for rule in detector.matching_rules(seen))
-            found = tuple(hit for hit in found if hit[1] is not None or hit[0] in feeds)
-            if found:
-                fed = fields if fields and any(rule_id in feeds for rule_id, _ in found) else None
-                hits.append((index, found, fed))
-        return Matched(self.reloads, hits, current.indicators.detect(enriched))
+        hits, indicator_alerts = current.matcher.match(events)
+        return Matched(self.reloads, hits, indicator_alerts)
 
     def _correlate(self, events: Sequence[Event], matched: Matched) -> list[Alert]:
         """The stateful half: the same alerts, in the same order, as ``SigmaDetector.detect`` + indicators."""
         correlation = self.current.detector.correlation
         feeds = correlation.inputs
         alerts: list[Alert] = []
-        for index, found, fields in matched.hits:
-            event = events[index]
-            seen = {**event, **fields} if fields else event
+        for _, found, seen in matched.hits:
             for rule_id, alert in found:
                 if alert is not None:
                     alerts.append(alert)
                 if rule_id in feeds:
-                    alerts += correlation.observe(rule_id, seen)
+                    alerts += correlation.observe(rule_id, seen)  # type: ignore[arg-type]
         return alerts + matched.indicator_alerts
 
     def drain_late(self) -> dict[str, int]:

@@ -95,6 +95,12 @@ class CorrelationRule:
             return len(self.rule_ids)
         return None
 
+    @cached_property
+    def monotone(self) -> bool:
+        """Whether a window can satisfy the condition only if every window holding it does: counts of events
+        or of distinct values that must reach a threshold."""
+        return self.kind in ("event_count", "value_count") and self.op in ("gt", "gte")
+
     def verdict(self, aggregate: Aggregate, entries: list[Entry], lo: int, hi: int) -> bool:
         if self.kind == "temporal_ordered":
             return self._in_order(entries, lo, hi)
@@ -211,7 +217,7 @@ class CorrelationEngine:
         value = _scalar(event.get(value_field)) if value_field is not None else None
         state.dirty = True
         fired = window.add(Entry(moment, event_id, index, value, evidence or (event_id,)), rule.verdict,
-                           needed=rule.entries_needed)
+                           needed=rule.entries_needed, monotone=rule.monotone)
         if fired is None:
             return None
         window.consume(fired)

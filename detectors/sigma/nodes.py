@@ -155,3 +155,16 @@ def regex_matchers(node: Node) -> list[RegexMatcher]:
     if isinstance(node, FieldNode | KeywordNode) and isinstance(node.matcher, RegexMatcher):
         return [node.matcher]
     return []
+
+
+def read_fields(node: Node) -> set[str]:
+    """Every event field a condition tree reads (``KEYWORD_FIELD`` for a keyword test, which reads them all)."""
+    if isinstance(node, AndNode | OrNode):
+        return {name for child in node.children for name in read_fields(child)}
+    if isinstance(node, NotNode):
+        return read_fields(node.child)
+    if isinstance(node, FieldRefNode):
+        return {node.field, node.other}
+    if isinstance(node, FieldNode | KeywordNode):
+        return {node.field}
+    return {KEYWORD_FIELD}  # a node of unknown kind: as if it read everything

@@ -118,11 +118,13 @@ class GroupWindow:
     def knows(self, event_id: str) -> bool:
         return event_id in self.seen or event_id in self.consumed
 
-    def add(self, entry: Entry, verdict: Verdict, *, needed: int | None = None) -> list[Entry] | None:
+    def add(self, entry: Entry, verdict: Verdict, *, needed: int | None = None,
+            monotone: bool = False) -> list[Entry] | None:
         """Insert an entry; the window's entries if a window containing it now satisfies the condition.
 
         ``needed``: the fewest entries a satisfying window holds, if known. A late entry whose neighbourhood
         (one span either side) holds fewer is not scanned at all — what keeps out-of-order floods cheap.
+        ``monotone``: no part of a window satisfies the condition unless the window does (counts at least N).
         """
         self.seen.add(entry.event_id)
         # In (time, id) order, ties too: a window restored from a checkpoint is sorted so (from_state), and the
@@ -134,7 +136,20 @@ class GroupWindow:
             while self.times[self.start] < entry.ts - self.span:
                 self.aggregate.remove(self.entries[self.start])
                 self.start += 1
-            if verdict(self.aggregate, self.entries, self.start, len(self.entries)):
+            if (needed is None or len(self.entries) - self.start >= needed) and verdict(
+                    self.aggregate, self.entries, self.start, len(self.entries)):
+                return self.entries[self.start:]
+            return None
+        if monotone and entry.ts == self.times[-1]:
+            # A tie with the newest time (logs with whole seconds): the first window a scan would try is the
+            # newest one, and every later one is a part of it, so only the newest can satisfy the condition.
+            position = bisect_right(self.entries, (entry.ts, entry.event_id), lo=bisect_left(self.times, entry.ts),
+                                    key=_order)
+            self.entries.insert(position, entry)
+            self.times.insert(position, entry.ts)
+            self.aggregate.add(entry)
+            if (needed is None or len(self.entries) - self.start >= needed) and verdict(
+                    self.aggregate, self.entries, self.start, len(self.entries)):
                 return self.entries[self.start:]
             return None
         position = bisect_right(self.entries, (entry.ts, entry.event_id), key=_order)

@@ -38,6 +38,7 @@ from canhgac.storage.sqlite import (
     posture_sql,
     retention,
 )
+from canhgac.storage.sqlite.packed import PackedEvents
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 EVENT_WRITER_CACHE_KIB = 64 * 1024
@@ -96,11 +97,14 @@ class SqliteStore(Store):
         conn.execute("COMMIT")
 
     # events -----------------------------------------------------------------------------------
+    def pack_events(self, events: Sequence[Event]) -> PackedEvents:
+        return PackedEvents([(e["event.id"], _iso_ms(e["@timestamp"]), e["organization.id"], orjson.dumps(e).decode())
+                             for e in events])
+
     def put_events(self, events: Sequence[Event]) -> int:
         if not events:
             return 0
-        rows = [(e["event.id"], _iso_ms(e["@timestamp"]), e["organization.id"], orjson.dumps(e).decode())
-                for e in events]
+        rows = events.rows if isinstance(events, PackedEvents) else self.pack_events(events).rows
         # The free-text index is not written here: a text search brings it up to date (event_text.catch_up).
         if not getattr(self._local, "writes_events", False):
             # Random event ids spread inserts over the whole id index: a connection that writes events keeps
