@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from canhgac.core.config_base import StrictModel
 from pydantic import Field, model_validator
 
+#: A worker's name in the partition leases (a key of the JetStream KV bucket).
+WORKER_ID_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 NatsUrl = Annotated[str, Field(pattern=r"^(nats|tls)://[^\s/]+:\d{1,5}$", description="nats://host:port")]
 
 
@@ -63,5 +65,5 @@ class ClusterSettings(StrictModel):
     bus: BusSettings | None = None
     leases: LeaseSettings = LeaseSettings()
     metrics: MetricsSettings = MetricsSettings()
-    worker_id: Annotated[str | None, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$", description=(
+    worker_id: Annotated[str | None, Field(pattern=WORKER_ID_PATTERN, description=(
         "this worker's name in the leases; default: host name and process id"))] = None

@@ -7,11 +7,12 @@ import re
 import sys
 
 from canhgac.core.config import load_settings
+from canhgac.core.config_cluster import WORKER_ID_PATTERN
 from canhgac.core.i18n import cli_language, pick
 from canhgac.roles.metrics import add_metrics_port
 from canhgac.roles.stopping import add_duration, stop_event
 
-WORKER_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+WORKER_ID = re.compile(WORKER_ID_PATTERN)
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
