@@ -11,7 +11,6 @@ import numpy as np
 from canhgac.core.config import AnomalySettings
 from canhgac.core.model import Alert, Severity, stable_id, to_utc_iso, utcnow
 from canhgac.storage.base import EventQuery, Store, WindowFeatures
-from sklearn.ensemble import IsolationForest
 
 RULE_ID = "canhgac-anomaly-traffic"
 RULE_TITLE = "Lưu lượng truy cập bất thường"
@@ -111,6 +110,8 @@ class TrafficAnomalyDetector:
         for index in unscored[-MAX_CATCH_UP:]:  # after a long pause, only the recent past is worth an alert
             window = windows[index]
             history = rows[:index]
+            from sklearn.ensemble import IsolationForest  # scikit-learn takes seconds to import: only when fitting
+
             forest = IsolationForest(n_estimators=100, contamination=self.settings.contamination, random_state=0)
             forest.fit(_model_input(history))
             outlying = forest.predict(_model_input(rows[index:index + 1]))[0] == -1

@@ -15,6 +15,9 @@ from canhgac.storage.base import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_ES_URL = os.environ.get("CANHGAC_TEST_ES_URL")
+# The commands under test run as subprocesses, hundreds of times: with compiled modules kept they start
+# ~0.5 s sooner than when every start compiles canhgac's sources again (some machines set this variable).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 _backend_results: Counter[tuple[str, str]] = Counter()
 
@@ -86,6 +89,14 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture(params=["sqlite", "elasticsearch"])
 def store(request: pytest.FixtureRequest) -> Store:
     return request.getfixturevalue(f"{request.param}_store")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """pytest-xdist schedules by node id: two items sharing one would run once and the run would still pass
+    (docs/decisions/0048), so a repeated id stops the run instead."""
+    repeated = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if repeated:
+        raise pytest.UsageError(f"tests share a node id and would run once: {', '.join(repeated[:5])}")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

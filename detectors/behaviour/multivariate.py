@@ -11,7 +11,6 @@ import numpy as np
 from canhgac.detectors.behaviour.baseline import Baseline
 from canhgac.detectors.behaviour.features import EntityKey
 from canhgac.detectors.behaviour.scoring import volume_features
-from sklearn.ensemble import IsolationForest
 
 MIN_ROWS = 200
 
@@ -38,6 +37,8 @@ def day_outliers(today: list[Baseline], population: Iterable[Baseline]) -> dict[
         scored = [b for b in sorted(today, key=lambda b: b.key) if b.key.kind == kind and b.day_dates]
         if len(history) < MIN_ROWS or not scored:
             continue
+        from sklearn.ensemble import IsolationForest  # scikit-learn takes seconds to import: only when fitting
+
         forest = IsolationForest(n_estimators=100, random_state=0, contamination="auto")
         forest.fit(np.array(history, dtype=float))
         rows = np.array([_row(b.today_counts, {f: b.daily_median(f)[0] for f in features}, features)

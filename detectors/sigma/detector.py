@@ -7,6 +7,7 @@ and the matches of rules that feed correlations go to the correlation engine.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 from canhgac.core.model import Alert, Event, parse_utc, stable_id
@@ -35,6 +36,16 @@ class SigmaDetector:
         self.emit_silent = emit_silent  # fixtures and hunts want to see what feeds correlations too
         self.correlation = CorrelationEngine(correlations, lateness_seconds=lateness_seconds, emit_silent=emit_silent)
         self._feeds = self.correlation.inputs
+
+    def with_fresh_windows(self) -> SigmaDetector:
+        """The same rules with no correlation window open yet; the routes and the prefilter, which cost
+        more to build than a small scenario costs to detect, are shared (they hold no state)."""
+        fresh = copy.copy(self)
+        windows = self.correlation
+        fresh.correlation = CorrelationEngine(windows.correlations, lateness_seconds=windows.lateness // 1000,
+                                              emit_silent=windows.emit_silent)
+        fresh._feeds = fresh.correlation.inputs
+        return fresh
 
     def routes(self, event: Event) -> tuple[frozenset[int], tuple[int, ...]]:
         """The routes accepting the event and the unanchored rules of those routes (cached per field values)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from canhgac.core.model import Event, parse_utc, stable_id, to_utc_iso
+from canhgac.core.yamlpos import COMPOSER
 from canhgac.detectors.evidence import event_with_evidence, with_evidence
 from canhgac.detectors.sigma.correlation import CorrelationRule
 from canhgac.detectors.sigma.detector import SigmaDetector
@@ -30,7 +31,7 @@ def fixture_path(rule_path: Path) -> Path:
 
 
 def read_fixtures(rule_path: Path) -> dict[str, list[Any]]:
-    data = yaml.safe_load(fixture_path(rule_path).read_text(encoding="utf-8")) or {}
+    data = yaml.load(fixture_path(rule_path).read_text(encoding="utf-8"), Loader=COMPOSER) or {}
     return {"match": list(data.get("match") or []), "no_match": list(data.get("no_match") or [])}
 
 
@@ -86,9 +87,12 @@ def run_fixtures(loaded: LoadedRules) -> list[FixtureResult]:
     for rule in loaded.rules:
         if fixture_path(rule.path).is_file():
             results += rule_results(rule)
+    # One detector's routes and prefilter serve every scenario: they hold no state and cost more to build
+    # than a scenario costs to detect. Each scenario gets windows of its own.
+    pack = SigmaDetector(loaded.rules, loaded.correlations, emit_silent=True)
     for correlation in loaded.correlations:
         if fixture_path(correlation.path).is_file():
-            results += correlation_results(correlation, loaded)
+            results += correlation_results(correlation, pack)
     return results
 
 
@@ -101,12 +105,12 @@ def rule_results(rule: CompiledRule) -> list[FixtureResult]:
     return results
 
 
-def correlation_results(correlation: CorrelationRule, loaded: LoadedRules) -> list[FixtureResult]:
+def correlation_results(correlation: CorrelationRule, pack: SigmaDetector) -> list[FixtureResult]:
+    """Each scenario of ``correlation``'s fixture through ``pack`` (every rule, ``emit_silent``), windows empty."""
     results = []
     for expected, scenarios in read_fixtures(correlation.path).items():
         for index, scenario in enumerate(scenarios):
-            detector = SigmaDetector(loaded.rules, loaded.correlations, emit_silent=True)
-            alerts = detector.detect(with_evidence(expand(scenario["events"])))
+            alerts = pack.with_fresh_windows().detect(with_evidence(expand(scenario["events"])))
             fired = any(alert.rule_id == correlation.id for alert in alerts)
             case = f"{expected}[{index}] ({scenario.get('name', '')})"
             results.append(FixtureResult(correlation.id, correlation.title, correlation.path, case,

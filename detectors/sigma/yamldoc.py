@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from canhgac.core.errors import RuleError
+from canhgac.core.yamlpos import COMPOSER
 
 KeyPath = tuple[Any, ...]
 
@@ -38,7 +39,7 @@ class YamlDocument:
 def load_documents(text: str, filename: str) -> list[YamlDocument]:
     """Every non-empty document of ``text``; broken YAML raises a ``RuleError`` with its line."""
     try:
-        roots = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        roots = list(yaml.compose_all(text, Loader=COMPOSER))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

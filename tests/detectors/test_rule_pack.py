@@ -124,8 +124,9 @@ def test_run_fixtures_covers_every_rule() -> None:
 def test_benign_fixture_events_raise_no_alert_at_all() -> None:
     """The no_match events are ordinary portal and server traffic: no shipped rule may alert on them
     (silent rules that only feed correlations may match them)."""
+    pack = SigmaDetector(LOADED.rules, LOADED.correlations)
     for rule in LOADED.rules:
-        detector = SigmaDetector(LOADED.rules, LOADED.correlations)
+        detector = pack.with_fresh_windows()
         for event in pack_fixtures(rule.path)["no_match"]:
             assert detector.detect(with_evidence([event])) == [], (rule.path.name, event["event.original"])
 
@@ -133,3 +134,16 @@ def test_benign_fixture_events_raise_no_alert_at_all() -> None:
 def test_every_fixture_file_belongs_to_a_rule() -> None:
     for fixture in RULES_DIR.rglob("*.tests.yml"):
         assert fixture.with_name(fixture.name.replace(".tests.yml", ".yml")) in BY_PATH, fixture
+
+
+def test_a_detector_with_fresh_windows_shares_no_window_with_its_original() -> None:
+    """``run_fixtures`` runs every scenario through copies of one detector: what one scenario puts in a
+    window must be seen by neither the original nor the next copy."""
+    correlation = next(item for item in LOADED.correlations if item.path.name == "portal_credential_stuffing.yml")
+    scenario = pack_fixtures(correlation.path)["match"][0]
+    pack = SigmaDetector(LOADED.rules, LOADED.correlations, emit_silent=True)
+    events = with_evidence(expand(scenario["events"]))
+    first = [alert.id for alert in pack.with_fresh_windows().detect(events) if alert.rule_id == correlation.id]
+    again = [alert.id for alert in pack.with_fresh_windows().detect(events) if alert.rule_id == correlation.id]
+    assert first and again == first  # a shared window would know these events and fire nothing the second time
+    assert all(not state.groups for state in pack.correlation.states.values())
