@@ -21,7 +21,7 @@ def open_bus(settings: Settings, *, wait_seconds: float = 30.0) -> JetStreamBus:
     jetstream = JetStreamSettings(servers=tuple(config.servers), stream=config.stream,
                                   subject_prefix=config.subject_prefix, partitions=config.partitions,
                                   replicas=config.replicas, publish_timeout=config.publish_timeout,
-                                  max_age=config.retention_hours * 3600.0)
+                                  max_age=config.retention_hours * 3600.0, compression=config.compression)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:

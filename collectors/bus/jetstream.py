@@ -43,6 +43,7 @@ class JetStreamSettings:
     max_age: float = 7 * 24 * 3600.0  # seconds the stream keeps batches (every group must read them within it)
     ack_wait: float = 30.0  # seconds before an unacked batch handed to a live reader is handed out again
     publish_timeout: float = 10.0  # total seconds publish keeps retrying (leader election after a node loss)
+    compression: str = "s2"  # of the stream's files on each node (S2: ~5x smaller for access logs); or "none"
 
 
 class JetStreamBus(Bus):
@@ -71,7 +72,8 @@ class JetStreamBus(Bus):
         s = self.settings
         config = api.StreamConfig(name=s.stream, subjects=[f"{s.subject_prefix}.*"], num_replicas=s.replicas,
                                   duplicate_window=s.duplicate_window, max_age=s.max_age,
-                                  storage=api.StorageType.FILE, max_msg_size=MAX_BATCH_BYTES + 4096)
+                                  storage=api.StorageType.FILE, max_msg_size=MAX_BATCH_BYTES + 4096,
+                                  compression=api.StoreCompression(s.compression))
         try:
             await self._js.add_stream(config)
         except BadRequestError:  # exists with other settings: bring it to these
