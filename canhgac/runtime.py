@@ -97,15 +97,17 @@ class Pipeline:
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
         if not alerts:
             return []
-        with self._grouping:
+        # Alerts, their incidents and the notices of those are kept together (Store.atomic): after a crash
+        # between them the replayed lines would find their alerts stored and nobody would group or tell them.
+        with self._grouping, self.store.atomic():
             fresh = self.store.put_alerts(alerts)
             if not fresh:
                 return []
-            self.totals.alerts += len(fresh)
             changes = self.incidents.ingest_alerts(fresh)
-            self.totals.incidents_created += sum(c.created for c in changes)
-            self.totals.incidents_updated += sum(not c.created for c in changes)
-        self.notifier.notify(changes)
+            self.notifier.notify(changes)
+        self.totals.alerts += len(fresh)
+        self.totals.incidents_created += sum(c.created for c in changes)
+        self.totals.incidents_updated += sum(not c.created for c in changes)
         return changes
 
 

@@ -443,6 +443,15 @@ class Store(ABC):
         incident writes when it ends and hands the rest to the outer one."""
         yield UnitOfWork()
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Writes this thread makes inside are kept together or not at all, where the store can (SQLite: one
+        transaction; a failed write inside is undone alone and its error raised as before). Elsewhere they are
+        made one by one. Pipelines store alerts, their incidents and the chat notices of those in one: a crash
+        between the three would leave an alert in no incident, or an incident nobody was told of, since the
+        replayed lines find their alerts already stored. Nesting joins the outer block."""
+        yield
+
     # housekeeping -----------------------------------------------------------------------------
     def delete_expired(self, before: datetime) -> int:
         """Delete events (by ``@timestamp``) and dead letters (by ``received``) older than ``before``; alerts,

@@ -77,16 +77,16 @@ class PartitionPipeline(Pipeline):
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
         if not self.replaying or not alerts:
             return super().raise_alerts(alerts)
-        with self._grouping:
+        with self._grouping, self.store.atomic():
             fresh = {alert.id for alert in self.store.put_alerts(alerts)}
             todo = [alert for alert in alerts if alert.id in fresh or not self._grouped(alert)]
             if not todo:
                 return []
-            self.totals.alerts += len(fresh)
             changes = self.incidents.ingest_alerts(todo)
-            self.totals.incidents_created += sum(c.created for c in changes)
-            self.totals.incidents_updated += sum(not c.created for c in changes)
-        self.notifier.notify(changes)
+            self.notifier.notify(changes)
+        self.totals.alerts += len(fresh)
+        self.totals.incidents_created += sum(c.created for c in changes)
+        self.totals.incidents_updated += sum(not c.created for c in changes)
         return changes
 
     def _grouped(self, alert: Alert) -> bool:

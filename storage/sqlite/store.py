@@ -88,12 +88,39 @@ class SqliteStore(Store):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
+        if getattr(self._local, "atomic", False):  # inside atomic(): a savepoint, so a failure undoes this write only
+            conn.execute("SAVEPOINT write")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK TO write")
+                conn.execute("RELEASE write")
+                raise
+            conn.execute("RELEASE write")
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        if getattr(self._local, "atomic", False):
+            yield
+            return
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.atomic = True
+        try:
+            yield
+        except BaseException:
+            self._local.atomic = False
+            conn.execute("ROLLBACK")
+            raise
+        self._local.atomic = False
         conn.execute("COMMIT")
 
     # events -----------------------------------------------------------------------------------

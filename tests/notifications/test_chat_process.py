@@ -17,6 +17,7 @@ import pytest
 from canhgac.api import create_app
 from canhgac.core.config import EXAMPLE_CONFIG, load_settings
 from canhgac.storage import open_store
+from canhgac.storage.base import IncidentQuery
 from fastapi.testclient import TestClient
 
 from canhgac.cli import main
@@ -93,6 +94,37 @@ def test_ingest_killed_with_a_message_in_flight_then_restarted_loses_none_and_do
         assert store.list_chat_notices() == []
     finally:
         store.close()
+
+
+CRASH_AT = """import os, sys
+from canhgac.storage.sqlite.store import SqliteStore
+setattr(SqliteStore, sys.argv[1], lambda *args, **kwargs: os._exit(9))  # the process dies right there
+from canhgac.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("method", ["create_incident", "put_chat_notices"])
+def test_a_crash_between_alert_incident_and_notice_loses_none_of_them(chat_home: Path, fake: FakeSlack,
+                                                                      tmp_path: Path, method: str) -> None:
+    """Killed after storing the alerts but before their incident, or after the incidents but before their
+    notices: started again on the same file, every incident is opened and told of, once."""
+    log = tmp_path / "access.log"
+    log.write_text("".join(sqli(n) for n in range(1, 13)), encoding="utf-8")
+    crashed = subprocess.run([sys.executable, "-c", CRASH_AT, method, "ingest", str(log), "--source", "nginx",
+                              "--agency", "gialai", "--json"], env=dict(os.environ), capture_output=True, text=True,
+                             timeout=120)
+    assert crashed.returncode == 9, crashed.stderr
+    again = ingest(log)
+    _out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    store = open_store(load_settings())
+    try:
+        assert len(store.search_incidents(IncidentQuery(limit=100))) == 12
+        assert store.list_chat_notices() == []
+    finally:
+        store.close()
+    assert len(fake.messages) == 24 and all(n == 1 for n in Counter(m.notice_id for m in fake.messages).values())
 
 
 def test_a_channel_without_the_bot_is_shown_with_what_to_do(chat_home: Path, fake: FakeSlack, tmp_path: Path,
