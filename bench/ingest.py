@@ -46,6 +46,7 @@ from canhgac.collectors.parsers.syslog import BSD
 from canhgac.collectors.raw import RawLine
 from canhgac.core.config import load_settings
 from canhgac.core.model import utcnow
+from canhgac.storage.sqlite import event_keys
 from canhgac.storage.sqlite.store import EVENT_WRITER_CACHE_KIB
 
 from canhgac.simulator import Portal, TrafficSimulator
@@ -238,6 +239,7 @@ def sqlite_floor(texts: list[str], home: Path) -> float:
     conn.execute(f"PRAGMA cache_size=-{EVENT_WRITER_CACHE_KIB}")  # as the store's event writer
     schema = (Path(__file__).resolve().parent.parent / "storage" / "sqlite" / "schema.sql").read_text()
     conn.executescript(schema)
+    event_keys.migrate(conn)
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):
         conn.execute("BEGIN IMMEDIATE")

@@ -1,5 +1,6 @@
+-- One row per event id through the unique (ts / span, id) index that event_keys.py makes: no index on the id alone.
 CREATE TABLE IF NOT EXISTS events (
-  id TEXT PRIMARY KEY, ts INTEGER NOT NULL, agency TEXT NOT NULL, doc TEXT NOT NULL
+  id TEXT NOT NULL, ts INTEGER NOT NULL, agency TEXT NOT NULL, doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_agency_ts ON events (agency, ts);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);

@@ -32,6 +32,7 @@ from canhgac.storage.period_incidents import PeriodIncidents, PeriodMoment
 from canhgac.storage.sqlite import (
     alert_sums,
     change_marks,
+    event_keys,
     event_text,
     incident_sql,
     monitoring_sql,
@@ -66,6 +67,7 @@ class SqliteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._conn().executescript(SCHEMA)
+        self._keyed_by_id = event_keys.migrate(self._conn())
         incident_sql.migrate(self._conn())
         posture_sql.migrate(self._conn())
         monitoring_sql.migrate(self._conn())
@@ -150,7 +152,7 @@ class SqliteStore(Store):
         return event_text.catch_up(self._conn())
 
     def get_event(self, event_id: str, *, agencies: frozenset[str] | None = None) -> Event | None:
-        row = self._conn().execute("SELECT agency, doc FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self._conn().execute(event_keys.one(self._keyed_by_id), (event_id,)).fetchone()
         if row is None or (agencies is not None and row[0] not in agencies):
             return None
         return orjson.loads(row[1])
@@ -175,14 +177,15 @@ class SqliteStore(Store):
             params += sorted(query.agencies)
         incident_sql.time_range("ts", query.start, query.end, clauses, params)
         for name, values in query.filters.items():
-            if name == "organization.id":
-                column = "agency"
-            elif name == "event.id":
-                column = "id"
-            else:
-                column = f"json_extract(doc, '{_json_path(name)}')"
             wanted = _both_types(values)
-            clauses.append(f"{column} IN ({','.join('?' * len(wanted))})" if wanted else "0")
+            if not wanted:
+                clauses.append("0")
+                continue
+            if name == "event.id":
+                clauses.append(event_keys.among(self._keyed_by_id, len(wanted)))
+            else:
+                column = "agency" if name == "organization.id" else f"json_extract(doc, '{_json_path(name)}')"
+                clauses.append(f"{column} IN ({','.join('?' * len(wanted))})")
             params += wanted
         if query.after is not None:
             op = "<" if query.newest_first else ">"

@@ -105,6 +105,26 @@ def test_viewer_text_search_uses_the_full_text_index_not_a_scan(big_sqlite: Sqli
     assert "VIRTUAL TABLE INDEX" in steps and "SCAN events " not in steps + " ", steps
 
 
+def test_an_event_is_found_by_id_without_a_pass_over_the_table(big_sqlite: SqliteStore, meter: Meter) -> None:
+    newest, oldest = events(EVENTS)[-3], events(EVENTS)[4]
+    for wanted in (newest, oldest):
+        meter.reset()
+        found = big_sqlite.get_event(wanted["event.id"])
+        assert found is not None and found["log.offset"] == wanted["log.offset"]
+        # A scan of 20,000 rows takes hundreds of thousands of steps; a probe per ten-minute span a few thousand.
+        assert meter.steps < 20_000, meter.steps
+    meter.reset()
+    assert big_sqlite.get_event(event_id("/var/log/nginx/access.log", 1, b"never logged")) is None
+    assert big_sqlite.get_event(oldest["event.id"], agencies=frozenset({"quynhon"})) is None  # phuyen's event
+    assert meter.steps < 40_000, meter.steps
+    meter.reset()
+    query = EventQuery(filters={"event.id": [newest["event.id"], oldest["event.id"], "nope"]}, limit=10)
+    assert sorted(e["log.offset"] for e in big_sqlite.search_events(query)) == [4, EVENTS - 3]
+    assert meter.steps < 40_000, meter.steps
+    meter.reset()
+    assert big_sqlite.put_events(events(EVENTS)[-5000:]) == 0, "a replayed batch must store nothing"
+
+
 def test_an_older_database_gets_its_index_on_open(tmp_path: Path, meter: Meter) -> None:
     database = tmp_path / "old.db"
     conn = sqlite3.connect(database)
@@ -123,6 +143,10 @@ def test_an_older_database_gets_its_index_on_open(tmp_path: Path, meter: Meter) 
         store.put_events(events(12))
         assert [e["log.offset"] for e in store.search_events(EventQuery(text="HS11"))] == [11]
         assert store.count_events(EventQuery(text="mozilla")) == 12
+        assert store.put_events(events(12)) == 0  # still one row per id, through the file's own primary key
+        found = store.get_event(events(12)[3]["event.id"])
+        assert found is not None and found["log.offset"] == 3
+        assert len(store.search_events(EventQuery(filters={"event.id": [events(12)[11]["event.id"]]}))) == 1
     finally:
         store.close()
 
