@@ -23,10 +23,11 @@ from canhgac.core.directory import Directory
 from canhgac.core.errors import RuleError
 from canhgac.core.model import Alert, DeadLetter, Event
 from canhgac.detectors.engine import DetectionEngine, Matched
+from canhgac.incidents.grouping import placements
 from canhgac.incidents.service import IncidentChange, IncidentService
 from canhgac.notifications import Notifier, build_notifier
 from canhgac.storage import open_store
-from canhgac.storage.base import Store
+from canhgac.storage.base import IncidentQuery, Store
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class Pipeline:
         # threads from opening two incidents for the same fingerprint.
         self._grouping = threading.Lock()
         self.board: StatusBoard | None = None  # source status, told of events detection left out as late
+        #: the batch is one handed out again (a worker's redelivery): stored alerts may be in no incident yet
+        self.replaying = False
+        self._ungrouped: dict[str, Alert] = {}
         self._settled = True
 
     def process(self, events: Sequence[Event], letters: Sequence[DeadLetter],
@@ -95,20 +99,44 @@ class Pipeline:
         return self._settled
 
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
-        if not alerts:
-            return []
-        # Alerts, their incidents and the notices of those are kept together (Store.atomic): after a crash
-        # between them the replayed lines would find their alerts stored and nobody would group or tell them.
-        with self._grouping, self.store.atomic():
-            fresh = self.store.put_alerts(alerts)
-            if not fresh:
+        with self._grouping:
+            # Alerts whose grouping failed earlier (the store refused the incident writes) are carried into this
+            # call: the retried batch finds them stored, and correlations do not fire twice for the same events.
+            retried = set(self._ungrouped)
+            raised = {alert.id for alert in alerts}
+            batch = [*(alert for alert_id, alert in self._ungrouped.items() if alert_id not in raised), *alerts]
+            if not batch:
                 return []
-            changes = self.incidents.ingest_alerts(fresh)
-            self.notifier.notify(changes)
-        self.totals.alerts += len(fresh)
+            self._ungrouped.update((alert.id, alert) for alert in batch)
+            # Alerts, their incidents and the notices of those are kept together (Store.atomic): after a crash
+            # between them the replayed lines would find their alerts stored and nobody would group or tell them.
+            with self.store.atomic():
+                stored = {alert.id for alert in self.store.put_alerts(batch)} | retried  # retried: counted not yet
+                todo = self._to_group(batch, stored)
+                changes = self.incidents.ingest_alerts(todo) if todo else []
+                self.notifier.notify(changes)
+            self._ungrouped.clear()
+        self.totals.alerts += len(stored)
         self.totals.incidents_created += sum(c.created for c in changes)
         self.totals.incidents_updated += sum(not c.created for c in changes)
         return changes
+
+    def _to_group(self, batch: Sequence[Alert], wanted: set[str]) -> list[Alert]:
+        """The alerts in ``wanted`` (new, or whose grouping failed before), and — where a store keeps no
+        transaction, or a batch is handed out again — stored alerts found in no incident (the process that
+        stored them died before grouping them)."""
+        repair = self.replaying or not self.store.atomic_writes
+        return [alert for alert in batch if alert.id in wanted or (repair and not self._grouped(alert))]
+
+    def _grouped(self, alert: Alert) -> bool:
+        key = placements([alert], self.incidents.settings.incidents.grouping)[0].key
+        for incident in self.store.search_incidents(IncidentQuery(fingerprint=key, limit=5)):
+            if alert.id in incident.alert_ids:
+                return True
+            if incident.alert_count > len(incident.alert_ids) and incident.first_seen <= alert.last_seen \
+                    <= incident.last_seen:
+                return True  # its list of alert ids is cut short: an alert within its span is taken as in it
+        return False
 
 
 @dataclass

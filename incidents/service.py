@@ -147,8 +147,8 @@ class IncidentService:
             for key, change in attempt.items():
                 changes[key] = replace(change, incident=work.final(change.incident))
             todo = [key for key, change in attempt.items() if change.incident.id in work.conflicts]
-            if not todo:
-                return [changes[key] for key in groups]
+            if not todo:  # a group whose alerts the incident already lists changed nothing
+                return [change for key in groups if (change := changes[key]).created or change.new_alerts]
         raise VersionConflict(todo[0], "any", "kept changing")
 
     def _attach(self, key: str, placed: list[tuple[Alert, Placement]]) -> IncidentChange:
@@ -195,6 +195,10 @@ class IncidentService:
 
     def _grow(self, incident: Incident, placed: list[tuple[Alert, Placement]], *,
               reopen: bool = False) -> IncidentChange:
+        listed = set(incident.alert_ids)  # an alert is in an incident once, however often its grouping is retried
+        placed = [(alert, placement) for alert, placement in placed if alert.id not in listed]
+        if not placed:
+            return IncidentChange(incident, created=False)
         alerts = [alert for alert, _ in placed]
         severity = max([incident.severity, *(a.severity for a in alerts)], key=lambda s: s.rank)
         tags = sorted({*incident.tags, *(t for a in alerts for t in a.tags)})

@@ -443,6 +443,10 @@ class Store(ABC):
         incident writes when it ends and hands the rest to the outer one."""
         yield UnitOfWork()
 
+    #: Whether ``atomic()`` really keeps its writes together (a transaction). Where it does not, the pipeline
+    #: checks stored alerts it sees again for an incident (a crash between the writes leaves them in none).
+    atomic_writes = False
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Writes this thread makes inside are kept together or not at all, where the store can (SQLite: one

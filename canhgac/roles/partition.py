@@ -1,10 +1,10 @@
-"""What one owned partition runs on: its own view of the saved state, the pipeline with its replay repair, and
+"""What one owned partition runs on: its own view of the saved state, its fenced detection, and
 the decoders of the sources its batches come from (docs/decisions/0047)."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,9 @@ from canhgac.collectors.service import Collection
 from canhgac.core.config import FileLogSource
 from canhgac.core.config_detection import DetectionSettings
 from canhgac.core.errors import CanhGacError
-from canhgac.core.model import Alert, DeadLetter, Event, event_id, utcnow
+from canhgac.core.model import DeadLetter, Event, event_id, utcnow
 from canhgac.detectors.engine import DetectionEngine
-from canhgac.incidents.grouping import placements
-from canhgac.incidents.models import IncidentChange
-from canhgac.runtime import Pipeline
-from canhgac.storage.base import IncidentQuery, Store
+from canhgac.storage.base import Store
 
 
 class LeaseLapsed(CanhGacError):
@@ -65,39 +62,6 @@ class FencedEngine(DetectionEngine):
     def checkpoint(self) -> int:
         self.state.check()  # once, before any write: the writes of one checkpoint go in one bulk
         return super().checkpoint()
-
-
-class PartitionPipeline(Pipeline):
-    """The single process's pipeline, plus one repair for batches handed out again: alerts already stored but
-    in no incident — the previous owner died between storing them and grouping them — are grouped now (the
-    store keeps an alert once, so ``put_alerts`` alone would call them old and nobody would group them)."""
-
-    replaying = False
-
-    def raise_alerts(self, alerts: Sequence[Alert]) -> list[IncidentChange]:
-        if not self.replaying or not alerts:
-            return super().raise_alerts(alerts)
-        with self._grouping, self.store.atomic():
-            fresh = {alert.id for alert in self.store.put_alerts(alerts)}
-            todo = [alert for alert in alerts if alert.id in fresh or not self._grouped(alert)]
-            if not todo:
-                return []
-            changes = self.incidents.ingest_alerts(todo)
-            self.notifier.notify(changes)
-        self.totals.alerts += len(fresh)
-        self.totals.incidents_created += sum(c.created for c in changes)
-        self.totals.incidents_updated += sum(not c.created for c in changes)
-        return changes
-
-    def _grouped(self, alert: Alert) -> bool:
-        key = placements([alert], self.incidents.settings.incidents.grouping)[0].key
-        for incident in self.store.search_incidents(IncidentQuery(fingerprint=key, limit=5)):
-            if alert.id in incident.alert_ids:
-                return True
-            if incident.alert_count > len(incident.alert_ids) and incident.first_seen <= alert.last_seen \
-                    <= incident.last_seen:
-                return True  # its list of alert ids is cut short: an alert within its span is taken as in it
-        return False
 
 
 class SourceDecoders:

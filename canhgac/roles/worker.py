@@ -25,8 +25,8 @@ from canhgac.collectors.bus.leases import PartitionLeases
 from canhgac.core.config import Settings
 from canhgac.core.metrics import WorkerMetrics, add_ingest_totals
 from canhgac.incidents.service import IncidentService
-from canhgac.roles.partition import FencedEngine, LeaseLapsed, PartitionPipeline, PartitionState, SourceDecoders
-from canhgac.runtime import PipelineTotals, Runtime
+from canhgac.roles.partition import FencedEngine, LeaseLapsed, PartitionState, SourceDecoders
+from canhgac.runtime import Pipeline, PipelineTotals, Runtime
 
 log = logging.getLogger(__name__)
 #: Acknowledge only while our lease has at least this long to run: another worker reads a partition only
@@ -43,7 +43,7 @@ def default_worker_id() -> str:
 class PartitionRunner:
     partition: int
     consumer: BusConsumer
-    pipeline: PartitionPipeline
+    pipeline: Pipeline
     decoders: SourceDecoders
     state: PartitionState
     pending: list[Received] = field(default_factory=list)
@@ -166,8 +166,8 @@ class Worker:
         self.store.reread_incidents()
         state = PartitionState(self.store, partition, fence=lambda: self.leases.still_mine(partition, FENCE_MARGIN))
         engine = FencedEngine(settings.detection, state, resolve=settings.resolve_path)
-        pipeline = PartitionPipeline(self.store, engine, IncidentService(self.store, self.runtime.directory),
-                                     self.runtime.notifier)
+        pipeline = Pipeline(self.store, engine, IncidentService(self.store, self.runtime.directory),
+                            self.runtime.notifier)
         pipeline.totals = self.totals.setdefault(partition, PipelineTotals())
         decoders = SourceDecoders(self.runtime.collection(), state.get_state("parsers"))
         return PartitionRunner(partition, self.bus.consumer(self.group, partition), pipeline, decoders, state,

@@ -108,6 +108,8 @@ class SqliteStore(Store):
             raise
         conn.execute("COMMIT")
 
+    atomic_writes = True
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         if getattr(self._local, "atomic", False):

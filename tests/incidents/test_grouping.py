@@ -64,6 +64,18 @@ def test_alerts_with_one_fingerprint_share_one_incident(store: Store, settings: 
     assert all(e.actor == "canhgac" for e in trail)
 
 
+def test_an_alert_grouped_again_is_not_counted_twice(store: Store, settings: Settings, clock: Clock) -> None:
+    """A batch retried after its notices could not be written groups its alerts again: the incident that
+    already lists them neither grows nor changes, and only the alerts it lacks join it."""
+    incidents = service(store, settings, clock)
+    [first] = incidents.ingest_alerts([alert(1), alert(2)])
+    assert incidents.ingest_alerts([alert(1), alert(2)]) == []
+    [later] = incidents.ingest_alerts([alert(2), alert(3)])
+    assert [a.id for a in later.new_alerts] == [alert(3).id]
+    assert later.incident.alert_count == 3 and later.incident.alert_ids == [alert(n).id for n in (1, 2, 3)]
+    assert store.get_incident(first.incident.id).version == later.incident.version  # type: ignore[union-attr]
+
+
 def test_incident_title_is_vietnamese_when_the_rule_has_one(store: Store, settings: Settings, clock: Clock) -> None:
     incidents = service(store, settings, clock)
     translated = alert(1).model_copy(update={"rule_title_vi": "Thử tấn công SQL injection"})

@@ -151,7 +151,9 @@ def test_no_forced_refresh_on_writes(faulty: ElasticsearchStore, proxy: EsProxy)
 
 
 # the whole pipeline through faults --------------------------------------------------------------------------
-def _traffic(path: Path, lines: int) -> None:
+def _traffic(path: Path, lines: int, *, walks: bool = False) -> None:
+    """Citizens' requests with an attack every 40; with ``walks``, one address in every 300 lines walking
+    through 40 records (a correlation: record enumeration)."""
     simulator = TrafficSimulator([Portal("dvc-binhdinh", path)], path.with_name("auth.log"), seed=3)
     start = utcnow() - timedelta(hours=1)
     out: list[str] = []
@@ -161,6 +163,8 @@ def _traffic(path: Path, lines: int) -> None:
         n += 1
         if n % 40 == 0:
             out += [line for line in simulator.attack_lines(at)[1] if line.count('"') >= 6]
+        if walks and n % 300 == 100:
+            out += simulator.record_walk_lines(at, f"198.18.0.{n // 300 + 1}")
         out.append(simulator.citizen_line(at))
     path.write_text("".join(out[:lines]), encoding="utf-8")
 
@@ -386,3 +390,95 @@ def test_a_source_status_carries_on_from_the_listing_or_its_own_read(two_stores:
     second.read("c", lines=1, events=1, dead_letters=0)
     second.persist()
     assert (later.get_state("source-status:c") or {}).get("events") == 1
+
+
+def test_an_outage_between_the_alerts_and_their_incidents_still_groups_every_alert(
+        osmem_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The cluster stops answering right after a batch's alerts are stored, while its incidents are being
+    written: the batch is retried once the cluster is back, finds its alerts already stored, and must group
+    them all the same (Elasticsearch has no transaction to keep the two together)."""
+    log = tmp_path / "access.log"
+    _traffic(log, 900)
+    with osmem_server.clone() as clean_clone:
+        clean = _summary(_ingest(clean_clone.url, log, tmp_path / "clean", monkeypatch))
+    plan = Plan()
+    plan.add(lambda seen: seen.is_bulk and b"-incidents" in seen.body, Fault(status=503), times=6)
+    with osmem_server.clone() as faulty_clone:
+        proxy = EsProxy(faulty_clone.url, plan).start()
+        try:
+            monkeypatch.setitem(FAST, "give_up_after", 0.05)  # the store gives up soon; the delivery retries
+            faulted = _summary(_ingest(proxy.url, log, tmp_path / "faulty", monkeypatch))
+        finally:
+            proxy.close()
+    assert plan.rules[0][2] == 0  # the incident writes of the first batches were refused, then retried
+    assert clean["incidents"] and faulted == clean
+
+
+def _sqlite_ingest(log: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    from canhgac.runtime import Runtime, ingest_files
+
+    monkeypatch.setenv("CANHGAC_HOME", str(home))
+    runtime = Runtime.build(load_settings())
+    ingest_files(runtime, [log], "nginx", agency="binhdinh", system="dvc-binhdinh", batch_lines=300)
+    return runtime.store
+
+
+def test_a_refused_incident_write_on_sqlite_loses_no_alert_when_the_batch_is_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite the batch's alerts go back with its refused incident write; the retried batch must still raise
+    the alerts of its correlations, which have already counted its events and do not fire for them again."""
+    import sqlite3
+
+    from canhgac.storage.sqlite import SqliteStore
+
+    log = tmp_path / "access.log"
+    _traffic(log, 900, walks=True)
+    clean_store = _sqlite_ingest(log, tmp_path / "clean", monkeypatch)
+    clean = _summary(clean_store)
+    alerts = clean_store.search_alerts(AlertQuery(limit=10_000))
+    correlations = {a.rule_id for a in alerts if "correlation" in a.details}
+    clean_store.close()
+    real, refusals = SqliteStore.create_incident, [3]
+
+    def busy_at_times(self: SqliteStore, incident):  # type: ignore[no-untyped-def]
+        if refusals[0] and incident.rule_id in correlations:
+            refusals[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, incident)
+
+    assert correlations  # the traffic fires correlations: what a retried batch would not raise again
+    monkeypatch.setattr(SqliteStore, "create_incident", busy_at_times)
+    faulted = _summary(_sqlite_ingest(log, tmp_path / "faulty", monkeypatch))
+    assert refusals == [0]
+    assert clean["incidents"] and faulted == clean
+
+
+
+class _Died(BaseException):
+    """The process dies here: nothing below catches it, as nothing catches a SIGKILL."""
+
+
+def test_a_process_that_dies_between_the_alerts_and_their_incidents_is_made_good_by_the_next(
+        osmem_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The next run reads the same lines again (no position was saved) and finds their alerts stored: with no
+    transaction to have kept them with their incidents, it looks each one up and groups those in none."""
+    log = tmp_path / "access.log"
+    _traffic(log, 900)
+    with osmem_server.clone() as clean_clone:
+        clean = _summary(_ingest(clean_clone.url, log, tmp_path / "clean", monkeypatch))
+    real = IncidentService.ingest_alerts
+
+    def die(self: IncidentService, alerts):  # type: ignore[no-untyped-def]
+        raise _Died
+
+    with osmem_server.clone() as clone:
+        monkeypatch.setattr(IncidentService, "ingest_alerts", die)
+        with pytest.raises(_Died):
+            _ingest(clone.url, log, tmp_path / "run", monkeypatch)
+        monkeypatch.setattr(IncidentService, "ingest_alerts", real)
+        store = ElasticsearchStore(Elasticsearch(clone.url, server_mode="serverless"))
+        store.refresh()
+        assert store.search_alerts(AlertQuery(limit=10)) and not store.search_incidents(IncidentQuery(limit=10))
+        store.close()
+        again = _summary(_ingest(clone.url, log, tmp_path / "run", monkeypatch))
+    assert clean["incidents"] and again["incidents"] == clean["incidents"]
