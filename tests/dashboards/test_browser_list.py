@@ -19,7 +19,7 @@ from canhgac.core.directory import Directory
 from canhgac.core.model import Alert, Severity, utcnow
 from canhgac.storage.sqlite import SqliteStore
 
-from tests.dashboards.browser_support import ARGS, ARTIFACTS, CHROMIUM, served
+from tests.dashboards.browser_support import ARTIFACTS, CHROMIUM, served
 
 KEY = "demo-soc-analyst"
 SEEDED = 230
@@ -97,14 +97,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         yield made
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
