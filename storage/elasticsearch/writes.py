@@ -160,6 +160,11 @@ class WritePath:
                                           "minimum_should_match": 1}}
         if changed_since is not None:
             query["bool"]["filter"] = [{"range": {"updated": {"gte": to_utc_iso(changed_since)}}}]
+        else:
+            # A whole load happens at start and after a failed write: what a process that just died, or the
+            # half of a bulk that got through, wrote in the last second is searchable only after a refresh,
+            # and grouping without it would open those incidents a second time.
+            self._guard(self.client.indices.refresh, index=self._index("incidents"), ignore_unavailable=True)
         found: list[Incident] = []
         after: list[Any] | None = None
         while True:

@@ -482,3 +482,16 @@ def test_a_process_that_dies_between_the_alerts_and_their_incidents_is_made_good
         store.close()
         again = _summary(_ingest(clone.url, log, tmp_path / "run", monkeypatch))
     assert clean["incidents"] and again["incidents"] == clean["incidents"]
+
+
+def test_the_first_grouping_lookup_sees_what_a_process_that_just_died_wrote(faulty: ElasticsearchStore,
+                                                                           proxy: EsProxy) -> None:
+    """A search sees writes only after the cluster's refresh (osmem at once, a real cluster within a second): the
+    view a grouping process starts from is loaded after one refresh of the incidents, and only that load."""
+    proxy.reset()  # what setting the store up asked
+    for _ in range(3):
+        faulty.search_incidents(IncidentQuery(fingerprint="entity|binhdinh|source.ip|203.0.113.9", limit=1))
+    wanted = ("/canhgac-incidents/_refresh", "/canhgac-incidents/_search")
+    incidents = [f"{s.method} {s.path}" for s in proxy.seen if s.path in wanted]
+    assert incidents == ["POST /canhgac-incidents/_refresh", "POST /canhgac-incidents/_search"], incidents
+    assert sum(s.forces_refresh for s in proxy.seen) == 1
