@@ -13,6 +13,17 @@ from canhgac.core.config_detection import DetectionSettings
 from canhgac.core.limits import MAX_EVALUATED_CHARS
 from canhgac.core.model import Event
 from canhgac.detectors import evidence
+from canhgac.detectors.decoding import (
+    base64_text,
+    decode,
+    decode_bytes,
+    normalise,
+    normalise_path,
+    percent_decode,
+    strip_shell_evasions,
+    strip_sql_comments,
+    unescape,
+)
 from canhgac.detectors.engine import DetectionEngine
 from canhgac.detectors.evidence import (
     ARGS,
@@ -26,15 +37,6 @@ from canhgac.detectors.evidence import (
     SQL,
     USER,
     VERDICT,
-    base64_text,
-    decode,
-    decode_bytes,
-    normalise,
-    normalise_path,
-    percent_decode,
-    strip_shell_evasions,
-    strip_sql_comments,
-    unescape,
     with_evidence,
 )
 
