@@ -20,7 +20,7 @@ from canhgac.collectors.raw import RawLine
 from canhgac.core.errors import ParseError
 
 BOUNDARY = re.compile(rb"^-{2,3}([0-9A-Za-z]{8,})-{1,3}([A-Z])--\s*$")
-SECTION_LIMIT = 8192  # bodies can be huge; what detection needs is in A, B, F and H
+SECTION_LIMIT = 8192  # bodies can be huge: a section is kept up to this many bytes (a body's start, for detection)
 _A = re.compile(r"\[([^\]]+)\] (\S+) (\S+) (\d+) (\S+) (\d+)")
 _TAGGED = re.compile(r'\[(id|msg|severity|tag|ver|data) "((?:[^"\\]|\\.)*)"\]')
 _ACTION = re.compile(r"Action: Intercepted|Access denied", re.IGNORECASE)
@@ -119,6 +119,7 @@ class ModSecurityParser:
             if request.get("http_version") is not None:
                 fields["http.version"] = str(request["http_version"])
             _headers(request.get("headers") or {}, fields)
+            _body(request.get("body"), fields)
             if isinstance(response.get("http_code"), int):
                 fields["http.response.status_code"] = response["http_code"]
             messages = [_v3_message(m) for m in transaction.get("messages") or []]
@@ -131,6 +132,7 @@ class ModSecurityParser:
             request, response = document.get("request") or {}, document.get("response") or {}
             _request_line(str(request.get("request_line", "")), fields)
             _headers(request.get("headers") or {}, fields)
+            _body(request.get("body"), fields)
             if isinstance(response.get("status"), int):
                 fields["http.response.status_code"] = response["status"]
             audit = document.get("audit_data") or {}
@@ -153,6 +155,8 @@ class ModSecurityParser:
         request = sections.get("B", "").split("\n")
         _request_line(request[0], fields)
         _headers(dict(_header_pairs(request[1:])), fields)
+        # C: the body as received; I: as v2 logs a multipart one without its files. Both cut by the framer.
+        _body(sections.get("C", sections.get("I")), fields, whole=False)
         status_line = sections.get("F", "").split("\n", 1)[0].split(" ")
         if len(status_line) >= 2 and status_line[1].isdigit():
             fields["http.response.status_code"] = int(status_line[1])
@@ -242,6 +246,18 @@ def _headers(headers: dict[str, Any], fields: dict[str, Any]) -> None:
             fields["http.request.referrer"] = str(value)
         elif lowered == "x-forwarded-for":
             fields["http.request.forwarded_for"] = str(value)
+
+
+def _body(body: Any, fields: dict[str, Any], *, whole: bool = True) -> None:
+    """The request body (a string, or v2 JSON's list of its parts) as ``http.request.body.content``, its first
+    ``SECTION_LIMIT`` characters: what the web rules read of a POST (login forms, searches, API calls)."""
+    if isinstance(body, list):
+        body = "".join(str(part) for part in body)
+    if not isinstance(body, str) or not body.strip():
+        return
+    fields["http.request.body.content"] = body.strip("\n")[:SECTION_LIMIT]
+    if whole:
+        fields["http.request.body.bytes"] = len(body.encode())
 
 
 def _tagged(line: str) -> dict[str, Any]:

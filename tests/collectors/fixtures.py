@@ -140,6 +140,29 @@ ModSecurity: Warning. Matched "Operator `Ge' with parameter `5' against variable
 ---Xk2PqRsT---Z--
 """
 
+#: A login form posted with SQL in its user name: the attack is in section C only, the target is plain.
+MODSEC_NATIVE_POST = """--b5c6d7e8-A--
+[22/Nov/2026:15:14:10 +0700] YF4xCCCC 203.0.113.7 51010 10.52.0.10 443
+--b5c6d7e8-B--
+POST /dang-nhap HTTP/1.1
+Host: dichvucong.binhdinh.gov.vn
+Content-Type: application/x-www-form-urlencoded
+
+--b5c6d7e8-C--
+ten_dang_nhap=admin%27%20OR%20%271%27%3D%271%27--&mat_khau=x
+
+--b5c6d7e8-F--
+HTTP/1.1 200 OK
+
+--b5c6d7e8-Z--
+"""
+MODSEC_V3_JSON_POST = ('{"transaction":{"client_ip":"203.0.113.8","time_stamp":"Sun Nov 22 15:14:20 2026",'
+                       '"client_port":51020,"host_ip":"10.52.0.10","host_port":443,"unique_id":"179533466012.1",'
+                       '"request":{"method":"POST","http_version":1.1,"uri":"/api/ho-so/tim-kiem",'
+                       '"headers":{"Host":"dichvucong.binhdinh.gov.vn","Content-Type":"application/json"},'
+                       '"body":"{\\"ma_ho_so\\":\\"1 UNION SELECT mat_khau FROM nguoi_dung--\\"}"},'
+                       '"response":{"http_code":200,"headers":{}},"messages":[]}}')
+
 ONESTOP = (MAPPINGS / "samples" / "onestop.jsonl").read_text(encoding="utf-8").splitlines()
 EOFFICE = (MAPPINGS / "samples" / "eoffice.jsonl").read_text(encoding="utf-8").splitlines()
 GATEWAY = (MAPPINGS / "samples" / "gateway.jsonl").read_text(encoding="utf-8").splitlines()

@@ -233,6 +233,20 @@ def test_modsecurity_json_v3_v2_and_native_serial() -> None:
     assert parser.parse(cut)["tags"] == ["incomplete_record"]
 
 
+def test_modsecurity_request_bodies_are_mapped_for_the_web_rules() -> None:
+    parser = get_parser("modsecurity")
+    [native] = _records(fx.MODSEC_NATIVE_POST)
+    serial = parser.parse(native)
+    assert serial["http.request.body.content"] == "ten_dang_nhap=admin%27%20OR%20%271%27%3D%271%27--&mat_khau=x"
+    assert "http.request.body.bytes" not in serial  # the framer may have cut the section: no size is claimed
+    posted = parser.parse(fx.MODSEC_V3_JSON_POST)
+    assert posted["http.request.body.content"] == '{"ma_ho_so":"1 UNION SELECT mat_khau FROM nguoi_dung--"}'
+    assert posted["http.request.body.bytes"] == 56 and posted["http.request.method"] == "POST"
+    v2 = parser.parse(fx.MODSEC_V2_JSON.replace('"request":{', '"request":{"body":["a=1&", "b=2"],'))
+    assert v2["http.request.body.content"] == "a=1&b=2"
+    assert "http.request.body.content" not in parser.parse(fx.MODSEC_V3_JSON)  # a GET has none
+
+
 def test_shipped_json_mappings() -> None:
     onestop = [get_parser("onestop").parse(line) for line in fx.ONESTOP]
     assert onestop[0]["event.action"] == "login" and onestop[0]["event.outcome"] == "success"

@@ -269,3 +269,23 @@ def test_ordinary_portal_requests_raise_no_attack_alert() -> None:
     )]
     attack_rules = {SQLI_RULE, XSS_RULE, TRAVERSAL_RULE, COMMAND_RULE}
     assert not attack_rules & {alert.rule_id for alert in engine.detect(events)}
+
+
+def test_an_attack_in_a_modsecurity_request_body_raises_the_alert() -> None:
+    """The WAF logged the body and let the request through: the SQL in the posted login form is found."""
+    from tests.collectors import fixtures
+
+    decoder = LineDecoder(get_parser("modsecurity"), Origin("/var/log/modsec_audit.log", "/var/log/modsec_audit.log",
+                                                            "binhdinh", "dvc-binhdinh"))
+    data = fixtures.MODSEC_NATIVE_POST.encode()
+    lines, offset = [], 0
+    for line in data.split(b"\n"):
+        lines.append(RawLine(offset, line))
+        offset += len(line) + 1
+    events, letters = decoder.decode(lines, final=True)
+    assert not letters and len(events) == 1
+    json_events, _ = decoder.decode([RawLine(offset, fixtures.MODSEC_V3_JSON_POST.encode())], final=True)
+    engine = DetectionEngine(DetectionSettings())
+    alerts = engine.detect(events + json_events)
+    assert {(a.rule_id, a.event_ids[0]) for a in alerts if a.rule_id == SQLI_RULE} == {
+        (SQLI_RULE, events[0]["event.id"]), (SQLI_RULE, json_events[0]["event.id"])}
