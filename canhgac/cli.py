@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         rules,
         serve,
         sources,
+        store_cmd,
         worker,
     )
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "configuration file (default: $CANHGAC_CONFIG, $CANHGAC_HOME/canhgac.yaml, or the built-in example)"))
     commands = parser.add_subparsers(dest="command", metavar=pick("LỆNH", "COMMAND"),
                                      title=pick("các lệnh", "commands"))
-    for module in (serve, ingest, export, config_cmd, sources, rules, dashboards, collect, worker, cluster):
+    for module in (serve, ingest, export, config_cmd, sources, rules, dashboards, store_cmd, collect, worker, cluster):
         module.register(commands, common)
     return parser
 

@@ -8,7 +8,8 @@ The same line always has the same time, so the key still makes a replayed line a
 
 A lookup by id alone walks the spans that hold events, newest first, one index probe each: the recent events an
 analyst opens come first; a missing id costs one probe per span kept (30 days: 4,320, about 15 ms).
-A file made before this layout keeps its primary key on the id and is looked up through it."""
+A file made before this layout keeps its primary key on the id and is looked up through it until ``rebuild``
+(``canhgac store upgrade``) moves its events into this layout."""
 
 from __future__ import annotations
 
@@ -21,13 +22,45 @@ _SPANS = (f"WITH RECURSIVE spans(n) AS (SELECT max({SPAN}) FROM events UNION ALL
           f"SELECT (SELECT max({SPAN}) FROM events WHERE {SPAN} < spans.n) FROM spans WHERE spans.n IS NOT NULL) ")
 
 
+#: The events table as schema.sql makes it, under another name, and the indexes schema.sql gives it.
+_REBUILT = ("CREATE TABLE events_rebuilt (id TEXT NOT NULL, ts INTEGER NOT NULL, agency TEXT NOT NULL, "
+            "doc TEXT NOT NULL)")
+_INDEXES = ("CREATE INDEX events_agency_ts ON events (agency, ts)", "CREATE INDEX events_ts ON events (ts)", INDEX)
+
+
+def keyed_by_id(conn: sqlite3.Connection) -> bool:
+    table = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()[0]
+    return "PRIMARY KEY" in table.upper()
+
+
 def migrate(conn: sqlite3.Connection) -> bool:
     """Makes the span key for a table without a primary key; True when the table is keyed by id (older file)."""
-    table = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()[0]
-    if "PRIMARY KEY" in table.upper():
+    if keyed_by_id(conn):
         return True
     conn.execute(INDEX)
     return False
+
+
+def rebuild(conn: sqlite3.Connection) -> int | None:
+    """Moves an older file's events into this layout in one transaction (a crash leaves the old table whole);
+    how many were moved, or None when the table has this layout already. Row ids are kept: the free-text index
+    (event_text.py) refers to them."""
+    if not keyed_by_id(conn):
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_REBUILT)
+        moved = conn.execute("INSERT INTO events_rebuilt (rowid, id, ts, agency, doc) "
+                             "SELECT rowid, id, ts, agency, doc FROM events ORDER BY rowid").rowcount
+        conn.execute("DROP TABLE events")
+        conn.execute("ALTER TABLE events_rebuilt RENAME TO events")
+        for statement in _INDEXES:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return moved
 
 
 def one(keyed_by_id: bool) -> str:

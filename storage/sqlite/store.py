@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -41,6 +42,7 @@ from canhgac.storage.sqlite import (
 )
 from canhgac.storage.sqlite.packed import PackedEvents
 
+log = logging.getLogger(__name__)
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 EVENT_WRITER_CACHE_KIB = 64 * 1024
 
@@ -68,11 +70,21 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._conn().executescript(SCHEMA)
         self._keyed_by_id = event_keys.migrate(self._conn())
+        if self._keyed_by_id:
+            log.warning("%s keeps its events in the layout of an older version, whose inserts slow down as it grows; "
+                        "`canhgac store upgrade` moves them into the current one (docs/decisions/0053)", self.path)
         incident_sql.migrate(self._conn())
         posture_sql.migrate(self._conn())
         monitoring_sql.migrate(self._conn())
         event_text.migrate(self._conn())
         change_marks.migrate(self._conn())
+
+    def upgrade_events(self) -> int | None:
+        """Move an older file's events into the current layout (``event_keys.rebuild``); how many were moved,
+        None when there was nothing to do."""
+        moved = event_keys.rebuild(self._conn())
+        self._keyed_by_id = False
+        return moved
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
