@@ -50,6 +50,7 @@ _HEADER_INJECTION = re.compile(
 #: A run of one character this long is an overflow probe, not text.
 REPEAT_RUN = 256
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_HEX = re.compile(r"0x((?:[0-9a-fA-F]{2}){8,})")
 #: Quotes and primes that best-fit conversions (nvarchar to varchar, full-width forms) turn into ASCII ones.
 _ASCII_QUOTES = str.maketrans("‘’‚‛′ʹʼ“”„‟″", "\'" * 7 + '"' * 5)
 _TYPOGRAPHIC_QUOTES = re.compile("[‘’‚‛′ʹʼ“”„‟″]")
@@ -65,7 +66,7 @@ class Value(NamedTuple):
     xss: bool  # libinjection calls it markup/script injection
     flags: frozenset[str]
     length: int  # of the decoded value
-    inner: Value | None = None  # type: ignore[misc]  # the value base64-decoded, when it is printable base64
+    inner: Value | None = None  # type: ignore[misc]  # what it encodes (base64, a hex literal), when printable
 
 
 _EMPTY = Value("", "", "", None, False, frozenset(), 0)
@@ -273,6 +274,26 @@ def base64_text(text: str) -> str | None:
     return decoded
 
 
+def hex_text(text: str) -> str | None:
+    """The text a value's leading hex literal of eight bytes or more encodes (SQL's ``0x…``, as sqlmap --hex and
+    ``CAST(0x… AS …)`` send a query), read as ASCII or as SQL Server's UTF-16LE; None if not printable."""
+    match = _HEX.match(text) if text[:2] in ("0x", "0X") else None
+    if match is None:
+        return None
+    data = bytes.fromhex(match.group(1))
+    if not data[1::2].strip(b"\x00"):  # every second byte zero: UTF-16LE of ASCII text
+        data = data[0::2]
+    decoded = data.decode("latin-1")
+    if not all(char.isprintable() or char in "\t\n\r" for char in decoded) or not decoded.isascii():
+        return None
+    return decoded
+
+
+def encoded_text(text: str) -> str | None:
+    """What a value encodes as a whole (base64) or in its leading hex literal, for rules to read beside it."""
+    return base64_text(text) or hex_text(text)
+
+
 def normalise(raw: str, *, form: bool = True, verdicts: bool = True, nested: bool = True) -> Value:
     """One attacker-controlled value: decoded, folded, with its SQL and shell forms and libinjection verdicts."""
     key = (raw, form, verdicts, nested)
@@ -286,7 +307,7 @@ def normalise(raw: str, *, form: bool = True, verdicts: bool = True, nested: boo
         text = raw.lower()
         fingerprint = _sqli_fingerprint(raw) if verdicts and "--" in raw else None
         flags = frozenset(("repeated_chars",)) if len(raw) >= REPEAT_RUN and _repeats(raw) else frozenset()
-        inner_text = base64_text(raw) if nested and len(raw) >= 8 else None
+        inner_text = encoded_text(raw) if nested and len(raw) >= 8 else None
         inner = normalise(inner_text, form=False, verdicts=verdicts, nested=False) if inner_text else None
         found = Value(text, text, text, fingerprint, False, flags, len(raw), inner)
     else:
@@ -306,7 +327,7 @@ def _normalise(raw: str, *, form: bool, verdicts: bool, nested: bool) -> Value:
     sql = compress(strip_sql_comments(sql)) if "/*" in sql or sql != lowered else text
     cmd = strip_shell_evasions(lowered) if _SHELL_SPECIAL.search(lowered) else text
     fingerprint, xss = _verdicts(decoded) if verdicts else (None, False)
-    inner_text = base64_text(decoded) if nested and len(decoded) >= 8 else None
+    inner_text = encoded_text(decoded) if nested and len(decoded) >= 8 else None
     inner = normalise(inner_text, form=False, verdicts=verdicts, nested=False) if inner_text else None
     return Value(text, sql, cmd, fingerprint, xss, frozenset(flags), len(decoded), inner)
 

@@ -17,6 +17,7 @@ from canhgac.detectors.decoding import (
     base64_text,
     decode,
     decode_bytes,
+    hex_text,
     normalise,
     normalise_path,
     percent_decode,
@@ -153,6 +154,14 @@ def test_long_values_are_normalised_on_a_bounded_prefix_and_flagged() -> None:
     assert "capped" in value.flags and len(value.text) == MAX_EVALUATED_CHARS
     event = web_event({"url.original": "/tim-kiem?q=" + long})
     assert "capped" in evidence.evidence(event)[FLAGS]
+
+
+def test_a_hex_literal_is_read_for_the_text_it_encodes() -> None:
+    assert hex_text("0x73656c65637420404076657273696f6e") == "select @@version"
+    assert hex_text("0x730065006c00650063007400200031003b00 exec(@q)") == "select 1;"  # SQL Server nvarchar
+    assert hex_text("0xdeadbeefcafebabe") is None and hex_text("0x1234") is None and hex_text("x0x41414141") is None
+    fields = with_evidence([web_event({"url.original": "/tra-cuu?ma=0x77616974666f722064656c61792027303a303a313027"})])
+    assert "waitfor delay '0:0:10'" in fields[0][ARGS]
 
 
 def test_a_request_contributes_a_bounded_number_of_values() -> None:
