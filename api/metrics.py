@@ -7,7 +7,7 @@ import hmac
 import os
 import time
 
-from canhgac.core.metrics import CONTENT_TYPE, HttpMetrics, add_ingest_totals, exposition, route_label
+from canhgac.core.metrics import CONTENT_TYPE, HttpMetrics, add_ingest_totals, exposition, route_label, shared_directory
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,8 +52,9 @@ class RequestMetrics:
 
 def install_metrics(app: FastAPI, token_env: str | None) -> None:
     """A fresh registry for this app; ``app.state.ingest_totals``, which ``serve`` sets to its pipeline's totals
-    in the single process (none in --api-only), is read at each scrape."""
-    app.state.metrics = HttpMetrics()
+    in the single process (none in --api-only), is read at each scrape. Under ``serve --workers N`` the request
+    counts are those of every process (``core.metrics.share_between_processes``)."""
+    app.state.metrics = HttpMetrics(shared=shared_directory())
     app.state.metrics_token = expected_token(token_env)
     app.state.ingest_totals = None
     add_ingest_totals(app.state.metrics.registry, lambda: [] if app.state.ingest_totals is None

@@ -1,4 +1,5 @@
-"""Log pushes reaching an API-only worker go on to the process that runs the pipeline (docs/decisions/0038).
+"""Log pushes reaching an API-only worker go on to the process that runs the pipeline (docs/decisions/0038), and so
+do scrapes of /metrics: that process shows the ingest totals and every process's request counts.
 
 With ``canhgac serve --workers N`` every worker answers the API from the shared store, but only the first process
 runs collection: correlation windows, push rate buckets and the spool live there once. A worker therefore sends
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from canhgac.api.limits import RequestTooLarge, is_ingest
+from canhgac.api.metrics import METRICS_PATH
 from canhgac.api.problems import problem
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,7 +27,7 @@ class IngestRelay:
         self.port = port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_ingest(scope["path"]):
+        if scope["type"] != "http" or not (is_ingest(scope["path"]) or scope["path"] == METRICS_PATH):
             await self.app(scope, receive, send)
             return
         try:

@@ -8,10 +8,12 @@ callbacks; what nothing kept is counted here, once per batch, never per event.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from prometheus_client import (
@@ -24,7 +26,9 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    multiprocess,
     start_http_server,
+    values,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -47,6 +51,23 @@ def new_registry() -> CollectorRegistry:
     if GC_COLLECTOR is not None:
         GCCollector(registry=registry)
     return registry
+
+
+#: The environment variable prometheus-client reads for its multiprocess mode.
+SHARED_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_between_processes(directory: Path) -> None:
+    """Counters and histograms made from now on, in this process and in the processes it spawns, keep their
+    values in files under ``directory`` (prometheus-client's multiprocess mode), which ``HttpMetrics(shared=…)``
+    sums at each scrape: ``serve --workers N`` answers requests in N processes, a scrape reaches one of them."""
+    os.environ[SHARED_DIR_VARIABLE] = str(directory)
+    values.ValueClass = values.MultiProcessValue()  # the library's own choice, made at import before the variable
+
+
+def shared_directory() -> Path | None:
+    found = os.environ.get(SHARED_DIR_VARIABLE)
+    return Path(found) if found else None
 
 
 def exposition(registry: CollectorRegistry) -> bytes:
@@ -246,12 +267,17 @@ def route_label(scope: dict[str, Any]) -> str:
 class HttpMetrics:
     """``canhgac serve``: requests by route template and status, and their duration."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, *, shared: Path | None = None) -> None:
+        """``shared``: the directory of ``share_between_processes``; the counts of every process writing there
+        are what this registry shows, instead of this process's own."""
         self.registry = registry or new_registry()
+        own = None if shared is not None else self.registry
         self.requests = Counter("canhgac_http_requests", "HTTP requests answered", ["method", "route", "status"],
-                                registry=self.registry)
+                                registry=own)
         self.duration = Histogram("canhgac_http_request_duration_seconds", "Time to answer an HTTP request",
-                                  ["method", "route"], buckets=HTTP_BUCKETS, registry=self.registry)
+                                  ["method", "route"], buckets=HTTP_BUCKETS, registry=own)
+        if shared is not None:
+            multiprocess.MultiProcessCollector(self.registry, path=str(shared))
 
     def answered(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in METHODS else "other"

@@ -10,9 +10,11 @@ import logging
 import multiprocessing
 import multiprocessing.process
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -179,6 +181,7 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
                               runtime.pipeline.raise_alerts, behaviour.interval_seconds)
     if not api_only:
         schedule_escalation_job(scheduler, runtime.store, settings, runtime.directory)  # on-call chain, every minute
+    shared_metrics = _share_metrics() if workers > 1 else None  # before any request counter is made
     app = create_app(settings, runtime.store, directory=runtime.directory)
     # the push endpoints (api/routes/ingest.py) deliver through it; an API-only node takes no pushes
     app.state.collection = None if api_only else collection
@@ -218,6 +221,8 @@ def serve(settings: Settings, host: str, port: int, *, duration: float | None = 
         runtime.close()
         for listening in sockets:
             listening.close()
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
         print(message("stopped", language), flush=True)
     return 0
 
@@ -244,6 +249,16 @@ def stop_on_sigterm() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)
+
+
+def _share_metrics() -> Path:
+    """The request counts of every worker process, summed wherever /metrics is asked (a fresh directory per run:
+    files left by an earlier one would add its counts)."""
+    from canhgac.core.metrics import share_between_processes
+
+    directory = Path(tempfile.mkdtemp(prefix="canhgac-metrics-"))
+    share_between_processes(directory)
+    return directory
 
 
 def start_api_workers(settings: Settings, sock: socket.socket, count: int,

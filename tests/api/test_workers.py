@@ -91,11 +91,35 @@ def _listeners(port: int) -> list[int]:
 
 @contextmanager
 def _paused(pid: int) -> Iterator[None]:
-    os.kill(pid, signal.SIGSTOP)
+    """The process stopped, but never inside a write to the store: stopped holding SQLite's write lock, it would
+    keep the other process's writes waiting until the request under test timed out."""
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        while _state(pid) not in ("T", "t"):
+            time.sleep(0.001)
+        if not _writing(pid):
+            break
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.02)
     try:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _writing(pid: int) -> bool:
+    """Whether ``pid`` holds a write lock on the byte SQLite's WAL index reserves for the one writer (offset 120
+    of the -shm file), as /proc/locks lists POSIX locks."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[1] == "POSIX" and fields[3] == "WRITE" and fields[4] == str(pid) \
+                and fields[6] == "120":
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +247,47 @@ def test_answers_on_a_kept_alive_connection_do_not_wait_for_delayed_acks(served:
     finally:
         connection.close()
     assert sorted(took[1:])[len(took) // 2] < 0.02, took
+
+
+def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def _health_answers(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return samples.get(("canhgac_http_requests_total", (("method", "GET"), ("route", "/api/v1/health"),
+                                                        ("status", "200"))), 0.0)
+
+
+def test_metrics_count_the_requests_of_every_process_whichever_takes_the_scrape(
+        served: tuple[int, int, int]) -> None:
+    """Prometheus scrapes one connection: before, it saw the counts of whichever process took it, so counters
+    jumped back and forth between scrapes and the ingest totals came and went."""
+    port, primary, worker = served
+    before = _health_answers(_scrape(port))
+    with _paused(primary):
+        for _ in range(3):
+            assert _call(port, "GET", "/api/v1/health").status == 200
+    with _paused(worker):
+        for _ in range(2):
+            assert _call(port, "GET", "/api/v1/health").status == 200
+        by_primary = _scrape(port)
+        for _ in range(50):  # an answer is counted once it is sent: the scrape may come first
+            if _health_answers(by_primary) >= before + 5:
+                break
+            time.sleep(0.1)
+            by_primary = _scrape(port)
+    relayed: list[dict[tuple[str, tuple[tuple[str, str], ...]], float]] = []
+    scrape = threading.Thread(target=lambda: relayed.append(_scrape(port)))
+    with _paused(primary):  # only the worker can take this scrape; it asks the first process, once resumed
+        scrape.start()
+        time.sleep(1.0)
+    scrape.join(30)
+    for samples in (by_primary, relayed[0]):
+        assert _health_answers(samples) == before + 5
+        assert ("canhgac_events_stored_total", ()) in samples  # the pipeline's totals, kept by the first process
+        assert ("process_cpu_seconds_total", ()) in samples
