@@ -14,6 +14,7 @@ A file made before this layout keeps its primary key on the id and is looked up 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 SPAN_MS = 600_000
 SPAN = f"ts / {SPAN_MS}"
@@ -22,10 +23,10 @@ _SPANS = (f"WITH RECURSIVE spans(n) AS (SELECT max({SPAN}) FROM events UNION ALL
           f"SELECT (SELECT max({SPAN}) FROM events WHERE {SPAN} < spans.n) FROM spans WHERE spans.n IS NOT NULL) ")
 
 
-#: The events table as schema.sql makes it, under another name, and the indexes schema.sql gives it.
-_REBUILT = ("CREATE TABLE events_rebuilt (id TEXT NOT NULL, ts INTEGER NOT NULL, agency TEXT NOT NULL, "
-            "doc TEXT NOT NULL)")
-_INDEXES = ("CREATE INDEX events_agency_ts ON events (agency, ts)", "CREATE INDEX events_ts ON events (ts)", INDEX)
+_SCHEMA = [statement.strip() for statement in (Path(__file__).parent / "schema.sql").read_text().split(";")]
+#: The events table as schema.sql makes it, under another name, and the indexes it and this module give it.
+_REBUILT = next(s for s in _SCHEMA if "TABLE IF NOT EXISTS events (" in s).replace(" events (", " events_rebuilt (", 1)
+_INDEXES = (*(s for s in _SCHEMA if "INDEX" in s and " ON events (" in s), INDEX)
 
 
 def keyed_by_id(conn: sqlite3.Connection) -> bool:
